@@ -1,0 +1,3 @@
+"""spaceflights: a tiny Kedro example project for dagster-kedro."""
+
+__version__ = "0.1"

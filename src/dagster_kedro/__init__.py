@@ -1,0 +1,18 @@
+"""dagster-kedro: run Kedro projects on Dagster, Components-native."""
+
+from dagster_kedro.component import KedroProjectComponent
+from dagster_kedro.execution import KedroRunParams
+from dagster_kedro.project import read_project
+from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, kedro_executor
+from dagster_kedro.snapshot import ProjectSnapshot
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_EXECUTOR",
+    "KedroProjectComponent",
+    "KedroRunParams",
+    "ProjectSnapshot",
+    "kedro_executor",
+    "read_project",
+]

@@ -1,0 +1,251 @@
+"""``KedroProjectComponent``: a ``defs.yaml`` pointing at a Kedro project -> Dagster Definitions.
+
+The data flow: the YAML is resolved into this dataclass; :func:`read_project` turns the Kedro
+project into a plain snapshot; :func:`plan_steps` folds nodes into steps and decides which
+datasets are assets; ``translation`` shapes the asset specs; each step becomes a subsettable
+multi-asset whose body (:func:`execute_step`) runs the Kedro nodes; jobs and the executor that
+fires Kedro's pipeline hooks come from ``orchestration``.
+"""
+
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import dagster as dg
+from dagster.components.resolved.core_models import ResolutionContext
+from dagster.components.resolved.model import Resolver
+from dagster.components.scaffold.scaffold import scaffold_with
+from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
+
+from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.execution import KedroRunParams, KedroTarget, execute_step
+from dagster_kedro.orchestration import default_jobs, op_name
+from dagster_kedro.project import read_project
+from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
+from dagster_kedro.scaffolder import KedroProjectScaffolder
+from dagster_kedro.snapshot import ProjectSnapshot
+from dagster_kedro.steps import Step, StepPlan, plan_steps, unproduced_memory_inputs
+from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
+
+YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
+
+
+def _resolve_relative_path(context: ResolutionContext, value: str | None) -> str | None:
+    if value is None:
+        return None
+    return str(context.resolve_source_relative_path(context.resolve_value(value, as_type=str)))
+
+
+def _resolve_key_prefix(context: ResolutionContext, value: str | list[str]) -> list[str]:
+    resolved = context.resolve_value(value)
+    return resolved.split("/") if isinstance(resolved, str) else list(resolved)
+
+
+@scaffold_with(KedroProjectScaffolder)
+@dataclass
+class KedroProjectComponent(dg.Component, dg.Resolvable):
+    """Runs a Kedro project on Dagster: its datasets become assets, its pipelines jobs.
+
+    Materializing assets runs the Kedro nodes with the project's own catalog, parameters and
+    hooks, writing exactly what ``kedro run`` writes.
+
+    Scaffold one with
+    ``dg scaffold defs dagster_kedro.KedroProjectComponent my_kedro --project-path path/to/kedro_project``.
+
+    Example:
+
+        .. code-block:: yaml
+
+            type: dagster_kedro.KedroProjectComponent
+            attributes:
+              project_path: ../../../../kedro_projects/spaceflights
+              env: local
+              pipelines: [__default__]
+              key_prefix: [spaceflights]
+              group_by: memory
+    """
+
+    project_path: Annotated[
+        str,
+        Resolver(
+            _resolve_relative_path,
+            model_field_type=str,
+            description="Kedro project root: the folder holding pyproject.toml with [tool.kedro]. "
+            "A relative path resolves against the folder holding this defs.yaml.",
+            examples=["../../../../kedro_projects/spaceflights", "{{ project_root }}/kedro/spaceflights"],
+        ),
+    ]
+    env: Annotated[
+        str | None,
+        Resolver.default(
+            description="Kedro configuration environment (`kedro run --env`). Default: $KEDRO_ENV, "
+            "else the project's default run environment.",
+            examples=["local", "prod"],
+        ),
+    ] = None
+    conf_source: Annotated[
+        str | None,
+        Resolver(
+            _resolve_relative_path,
+            model_field_type=str | None,
+            description="Kedro conf_source override (a folder or archive). A relative path resolves "
+            "against the folder holding this defs.yaml. Default: the project's conf/ folder.",
+            examples=["../conf_prod"],
+        ),
+    ] = None
+    runtime_params: Annotated[
+        dict[str, Any],
+        Resolver.default(
+            description="Kedro runtime params applied to every run (like `kedro run --params`). "
+            "Runs can override them in run config: resources.kedro_<package>.config.runtime_params.",
+            examples=[{"model_options.test_size": 0.3}],
+        ),
+    ] = field(default_factory=dict)
+    pipelines: Annotated[
+        list[str],
+        Resolver.default(
+            description="Registered Kedro pipelines whose datasets become assets; each gets a job.",
+            examples=[["__default__"], ["data_processing", "data_science"]],
+        ),
+    ] = field(default_factory=lambda: ["__default__"])
+    key_prefix: Annotated[
+        list[str],
+        Resolver(
+            _resolve_key_prefix,
+            model_field_type=str | list[str],
+            description="Prepended to every asset key (a list, or a string split on '/'). The rest "
+            "of the key is the dataset name split on '.'.",
+            examples=[["spaceflights"], "kedro/spaceflights"],
+        ),
+    ] = field(default_factory=list)
+    group_by: Annotated[
+        Literal["memory", "namespace", "node", "pipeline"],
+        Resolver.default(
+            description="How Kedro nodes fold into Dagster steps. memory: nodes joined by "
+            "non-persisted data share one step (default). namespace: one step per top-level "
+            "namespace. node: one step per node, memory data crosses steps through the IO manager. "
+            "pipeline: one step for everything (fastest, like `kedro run`).",
+            examples=["memory", "node"],
+        ),
+    ] = "memory"
+    io_manager_key: Annotated[
+        str,
+        Resolver.default(
+            description="Resource key of the IO manager that stores memory data crossing steps "
+            "(pickled by Dagster's default filesystem IO manager). Point it at an object-store IO "
+            "manager for distributed executors.",
+            examples=["io_manager", "s3_io_manager"],
+        ),
+    ] = "io_manager"
+    translation: Annotated[
+        TranslationFn[Mapping[str, Any]] | None,
+        TranslationFnResolver(template_vars_for_translation_fn=lambda data: data),
+    ] = None
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        source = next((context.path / n for n in YAML_NAMES if (context.path / n).exists()), context.path)
+        try:
+            snapshot = self.read_snapshot()
+        except KedroComponentError as error:
+            raise KedroComponentError(
+                error.problem, source=source, field=error.field, value=error.value, fix=error.fix
+            ) from error.__cause__
+        return self.build_defs_from_snapshot(snapshot, source)
+
+    def read_snapshot(self) -> ProjectSnapshot:
+        return read_project(
+            self.project_path,
+            env=self.env or os.environ.get("KEDRO_ENV"),
+            conf_source=self.conf_source,
+            runtime_params=self.runtime_params,
+            pipelines=self.pipelines,
+        )
+
+    def build_defs_from_snapshot(self, snapshot: ProjectSnapshot, source: Path | None = None) -> dg.Definitions:
+        plan = plan_steps(snapshot, self.group_by)
+        missing = unproduced_memory_inputs(snapshot, plan)
+        if missing:
+            dataset, reader = next(iter(missing.items()))
+            raise KedroComponentError(
+                f"dataset '{dataset}' (read by node '{reader}') is written by no node of the selected "
+                "pipelines and is not declared in the catalog.",
+                source=source,
+                field="pipelines",
+                value=self.pipelines,
+                fix="add the pipeline that writes it to `pipelines`, or declare it in the catalog.",
+            )
+        target = KedroTarget(
+            project_path=snapshot.project_path,
+            package_name=snapshot.package_name,
+            env=self.env,
+            conf_source=self.conf_source,
+            pipelines=tuple(self.pipelines),
+            runtime_params=dict(self.runtime_params),
+            params_resource_key=f"kedro_{snapshot.package_name}",
+        )
+        specs = self._asset_specs(plan)
+        keys = {dataset: spec.key for dataset, spec in specs.items()}
+        assets: list[Any] = [specs[d] for d in plan.external]
+        for step in plan.steps:
+            assets.append(self._step_asset(target, plan, step, specs, keys))
+        return dg.Definitions(
+            assets=assets,
+            jobs=default_jobs(snapshot, plan, keys),
+            resources={target.params_resource_key: KedroRunParams()},
+            executor=DEFAULT_EXECUTOR,
+        )
+
+    def get_asset_spec(self, plan: StepPlan, dataset: str) -> dg.AssetSpec:
+        """The spec of one dataset's asset: override to customise beyond ``translation``."""
+        spec = base_asset_spec(plan, dataset, self.key_prefix)
+        if self.translation is None:
+            return spec
+        return self.translation(spec, translation_vars(plan, dataset))
+
+    def _asset_specs(self, plan: StepPlan) -> dict[str, dg.AssetSpec]:
+        datasets = [*plan.external, *(d for step in plan.steps for d in step.assets)]
+        specs = {d: self.get_asset_spec(plan, d) for d in datasets}
+        # deps follow the translated keys of upstream datasets
+        for dataset in plan.producer.keys() & specs.keys():
+            deps = [specs[d].key for d in upstream_datasets(plan, dataset)]
+            specs[dataset] = specs[dataset].replace_attributes(deps=deps)
+            if dataset in plan.stored_memory:
+                specs[dataset] = specs[dataset].with_io_manager_key(self.io_manager_key)
+        return specs
+
+    def _step_asset(
+        self,
+        target: KedroTarget,
+        plan: StepPlan,
+        step: Step,
+        specs: dict[str, dg.AssetSpec],
+        keys: dict[str, dg.AssetKey],
+    ) -> dg.AssetsDefinition:
+        name = op_name(plan.snapshot, step)
+        step_keys = {d: keys[d] for d in step.assets}
+        STEP_REGISTRY[name] = StepRef(target, plan, step, step_keys)
+        ins = {keys[d].to_python_identifier(): dg.AssetIn(keys[d]) for d in step.stored_inputs}
+        input_names = {keys[d].to_python_identifier(): d for d in step.stored_inputs}
+
+        @dg.multi_asset(
+            name=name,
+            specs=[specs[d] for d in step.assets],
+            ins=ins,
+            can_subset=True,
+            required_resource_keys={target.params_resource_key},
+            op_tags={"kedro/project": plan.snapshot.package_name, "kedro/nodes": str(len(step.nodes))},
+            description=f"Kedro nodes: {', '.join(step.nodes)}",
+        )
+        def _step(context: dg.AssetExecutionContext, **inputs: Any) -> Iterator[dg.Output]:
+            values = {input_names[k]: v for k, v in inputs.items()}
+            yield from self.execute(context, STEP_REGISTRY[name], values)
+
+        return _step
+
+    def execute(self, context: dg.AssetExecutionContext, ref: StepRef, inputs: Mapping[str, Any]) -> Iterator[dg.Output]:
+        """Run the step's Kedro nodes; override to add behaviour around them."""
+        overrides = getattr(context.resources, ref.target.params_resource_key).runtime_params
+        yield from execute_step(context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides)

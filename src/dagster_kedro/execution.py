@@ -1,0 +1,167 @@
+"""Running a step's Kedro nodes inside a Dagster op, with Kedro's own session, catalog and hooks.
+
+A step opens a Kedro session on its project, takes the catalog with the run's save version, feeds
+memory data that other steps produced (through the IO manager) into it, and runs each needed
+node through ``kedro.runner.Task``: that fires the dataset hooks and
+``before_node_run``/``after_node_run``/``on_node_error`` exactly as ``kedro run`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from dagster_kedro.errors import KedroNodeError
+from dagster_kedro.steps import Step, StepPlan
+
+# Values of terminal memory outputs computed in this process, per Dagster run id, handed to
+# ``after_pipeline_run`` as ``run_result`` when the run worker is this process (in_process runs).
+RUN_RESULT_VALUES: dict[str, dict[str, Any]] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class KedroTarget:
+    """Everything a process needs to open the project again: plain data, picklable.
+
+    Compared by identity: a component builds one per project and every step shares it.
+    """
+
+    project_path: str
+    package_name: str
+    env: str | None
+    conf_source: str | None
+    pipelines: tuple[str, ...]
+    runtime_params: Mapping[str, Any] = field(default_factory=dict)
+    params_resource_key: str = "kedro"
+
+
+class KedroRunParams(dg.ConfigurableResource):
+    """Per-run Kedro runtime parameters (``kedro run --params``), merged over the YAML's ones.
+
+    Set them in the Launchpad or with ``dg launch --config-json`` under
+    ``resources.<params_resource_key>.config.runtime_params``.
+    """
+
+    runtime_params: dict[str, Any] = {}
+
+
+def run_save_version(instance: dg.DagsterInstance, run_id: str) -> str:
+    """One save version per Dagster run, shared by every step: the run's creation time."""
+    from dagster_kedro.kedro_runtime import save_version_for
+
+    record = instance.get_run_record_by_id(run_id)
+    created = record.create_timestamp.timestamp() if record else time.time()
+    return save_version_for(created)
+
+
+def effective_runtime_params(target: KedroTarget, overrides: Mapping[str, Any] | None) -> dict:
+    return {**target.runtime_params, **(overrides or {})}
+
+
+def load_nodes(target: KedroTarget, names: list[str]) -> list[Any]:
+    """The Kedro ``Node`` objects named ``names`` from the (now active) project's pipelines."""
+    from dagster_kedro.kedro_runtime import activate_project, registered_pipelines
+
+    activate_project(target.project_path)
+    by_name = {
+        node.name: node
+        for pipeline in registered_pipelines(list(target.pipelines)).values()
+        for node in pipeline.nodes
+    }
+    return [by_name[name] for name in names]
+
+
+def execute_step(
+    context: dg.AssetExecutionContext,
+    target: KedroTarget,
+    plan: StepPlan,
+    step: Step,
+    keys: Mapping[str, dg.AssetKey],
+    inputs: Mapping[str, Any],
+    runtime_params: Mapping[str, Any] | None,
+) -> Iterator[dg.Output]:
+    """Run the nodes that the selected assets of ``step`` need, then report each asset."""
+    from kedro.runner import Task
+
+    from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
+
+    dataset_of = {key: name for name, key in keys.items()}
+    selected = [dataset_of[k] for k in context.selected_asset_keys if k in dataset_of]
+    node_names = plan.nodes_to_run(step, set(selected))
+    nodes = load_nodes(target, node_names)
+    params = effective_runtime_params(target, runtime_params)
+    save_version = run_save_version(context.instance, context.run_id)
+    session = open_session(target.project_path, target.env, target.conf_source, params)
+    catalog = session_catalog(session.load_context(), save_version)
+    hook_manager = session_hook_manager(session)
+    for name, value in inputs.items():
+        catalog[name] = value
+    for node in nodes:
+        for dataset in [*node.inputs, *node.outputs]:
+            catalog.get(dataset, fallback_to_runtime_pattern=True)
+
+    durations = {}
+    with forward_kedro_logs(context.log):
+        for position, node in enumerate(nodes, start=1):
+            context.log.info(f"Kedro node {position}/{len(nodes)}: {node.name}")
+            started = time.perf_counter()
+            try:
+                Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=context.run_id).execute()
+            except Exception as error:
+                raise KedroNodeError(node.name, error) from error
+            durations[node.name] = time.perf_counter() - started
+
+    for dataset in selected:
+        info = plan.snapshot.dataset(dataset)
+        producer = plan.producer[dataset]
+        metadata: dict[str, Any] = {"kedro/node": producer}
+        if producer in durations:
+            metadata["kedro/node_seconds"] = round(durations[producer], 4)
+        if info.versioned:
+            metadata["kedro/save_version"] = save_version
+        value = None
+        if not info.is_persisted:
+            value = catalog.load(dataset)
+            if dataset not in plan.stored_memory:
+                RUN_RESULT_VALUES.setdefault(context.run_id, {})[dataset] = value
+                value = None
+        yield dg.Output(value, output_name=keys[dataset].to_python_identifier(), metadata=metadata)
+
+
+class _ForwardToDagster(logging.Handler):
+    """Sends log records of Kedro and the project's code to the step's Dagster event log."""
+
+    def __init__(self, dagster_log: Any):
+        super().__init__(logging.INFO)
+        self._log = dagster_log
+        self._busy = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("dagster") or getattr(self._busy, "on", False):
+            return
+        self._busy.on = True
+        try:
+            self._log.log(record.levelno, f"[{record.name}] {record.getMessage()}")
+        except Exception:  # a logging failure must never fail the node
+            pass
+        finally:
+            self._busy.on = False
+
+
+class forward_kedro_logs:
+    """Context manager attaching :class:`_ForwardToDagster` to the root logger."""
+
+    def __init__(self, dagster_log: Any):
+        self._handler = _ForwardToDagster(dagster_log)
+
+    def __enter__(self) -> None:
+        logging.getLogger().addHandler(self._handler)
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeHandler(self._handler)

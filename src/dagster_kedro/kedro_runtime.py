@@ -1,0 +1,127 @@
+"""Kedro's process-wide state, handled in one place.
+
+``kedro.framework.project`` keeps the active project in module globals (``settings``,
+``pipelines``, ``PACKAGE_NAME``). Reading a project for Definitions must leave them as they were
+(several components, several projects, one process), while running nodes must switch them to
+the step's project. Every use of Kedro private API is isolated here so an upgrade breaks one
+module, covered by tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
+    from kedro.framework.session import KedroSession
+    from kedro.io import DataCatalog
+    from kedro.pipeline import Pipeline
+    from pluggy import PluginManager
+
+
+@contextmanager
+def preserved_kedro_globals() -> Iterator[None]:
+    """Restore Kedro's project globals (and sys.path) on exit, whatever happened inside."""
+    import kedro.framework.project as kedro_project
+
+    settings_state = dict(kedro_project.settings.__dict__)
+    pipelines_state = {
+        k: copy.copy(v) for k, v in kedro_project.pipelines.__dict__.items() if k != "_lock"
+    }
+    package_name = kedro_project.PACKAGE_NAME
+    sys_path = list(sys.path)
+    try:
+        yield
+    finally:
+        kedro_project.settings.__dict__.clear()
+        kedro_project.settings.__dict__.update(settings_state)
+        kedro_project.pipelines.__dict__.update(pipelines_state)
+        kedro_project.PACKAGE_NAME = package_name
+        sys.path[:] = sys_path
+        _ACTIVE_PROJECT.clear()
+
+
+# The project whose settings and pipelines the Kedro globals hold in this process.
+_ACTIVE_PROJECT: dict[str, Any] = {}
+
+
+def activate_project(project_path: str | Path) -> Any:
+    """Make ``project_path`` Kedro's active project in this process (cheap when it already is).
+
+    Returns Kedro's ``ProjectMetadata``.
+    """
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    path = Path(project_path).resolve()
+    if _ACTIVE_PROJECT.get("path") != path:
+        _ACTIVE_PROJECT.clear()
+        _ACTIVE_PROJECT.update(path=path, metadata=bootstrap_project(path))
+    pipelines.set_requested(None)
+    return _ACTIVE_PROJECT["metadata"]
+
+
+def registered_pipelines(names: list[str]) -> dict[str, Pipeline]:
+    """The active project's registered pipelines named ``names`` (KeyError for a missing one)."""
+    from kedro.framework.project import pipelines
+
+    return {name: pipelines[name] for name in names}
+
+
+def all_pipeline_names() -> list[str]:
+    from kedro.framework.project import pipelines
+
+    return sorted(pipelines.keys())
+
+
+def config_loader(
+    project_path: Path, env: str | None, conf_source: str | None, runtime_params: dict | None
+) -> Any:
+    """The active project's config loader, built exactly as Kedro's inspection API builds it."""
+    from kedro.inspection.helper import _make_config_loader
+
+    return _make_config_loader(
+        project_path, env=env, conf_source=conf_source, runtime_params=runtime_params
+    )
+
+
+def open_session(
+    project_path: str | Path,
+    env: str | None,
+    conf_source: str | None,
+    runtime_params: dict[str, Any] | None,
+) -> KedroSession:
+    """A Kedro session on the (already active) project; it never writes a session store."""
+    from kedro.framework.session import KedroSession
+
+    return KedroSession.create(
+        project_path=project_path,
+        env=env,
+        conf_source=conf_source,
+        runtime_params=runtime_params or None,
+        save_on_close=False,
+    )
+
+
+def session_hook_manager(session: KedroSession) -> PluginManager:
+    """The session's hook manager: settings.HOOKS plus plugin hooks not in DISABLE_HOOKS_FOR_PLUGINS."""
+    return session._hook_manager
+
+
+def session_catalog(context: KedroContext, save_version: str) -> DataCatalog:
+    """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``)."""
+    return context._get_catalog(save_version=save_version)
+
+
+def save_version_for(timestamp: float) -> str:
+    """Kedro's version string (``generate_timestamp`` format) for a point in time."""
+    from kedro.io.core import VERSION_FORMAT
+
+    text = datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime(VERSION_FORMAT)
+    return text[:-4] + text[-1:]

@@ -1,0 +1,203 @@
+"""Reading a Kedro project into a :class:`ProjectSnapshot`.
+
+The read happens in the calling process with Kedro's globals saved and restored around it
+(see ``kedro_runtime.preserved_kedro_globals``): a subprocess would isolate it as well but costs
+a Python start plus every import again on each load. The same function runs as
+``python -m dagster_kedro.project --project-path P`` for callers that want the read done by
+another interpreter (a project pinned to its own virtualenv); it prints the snapshot as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.kedro_runtime import (
+    activate_project,
+    all_pipeline_names,
+    config_loader,
+    preserved_kedro_globals,
+    registered_pipelines,
+)
+from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot, ProjectSnapshot
+
+
+def validate_kedro_project_path(path: Path) -> None:
+    """Refuse a path that is not a Kedro project root, saying what was expected there."""
+    pyproject = path / "pyproject.toml"
+    if not path.is_dir():
+        raise KedroComponentError(
+            f"'{path}' does not exist or is not a folder.",
+            field="project_path",
+            value=str(path),
+            fix="point project_path at the Kedro project root (the folder holding pyproject.toml "
+            "with a [tool.kedro] table); a relative path resolves against the defs.yaml folder.",
+        )
+    try:
+        tool = tomllib.loads(pyproject.read_text()).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        tool = {}
+    if "kedro" not in tool:
+        raise KedroComponentError(
+            f"'{path}' is not a Kedro project: no pyproject.toml with a [tool.kedro] table there.",
+            field="project_path",
+            value=str(path),
+            fix="point project_path at the Kedro project root, or create the project with `kedro new`.",
+        )
+
+
+def read_project(
+    project_path: str | Path,
+    *,
+    env: str | None = None,
+    conf_source: str | None = None,
+    runtime_params: dict[str, Any] | None = None,
+    pipelines: list[str] | None = None,
+) -> ProjectSnapshot:
+    """Read pipelines, nodes and catalog of a Kedro project, leaving Kedro's globals untouched."""
+    path = Path(project_path).resolve()
+    validate_kedro_project_path(path)
+    wanted = pipelines or ["__default__"]
+    with preserved_kedro_globals():
+        try:
+            metadata = activate_project(path)
+            known = all_pipeline_names()
+        except Exception as error:
+            raise KedroComponentError(
+                f"Kedro could not load the project at '{path}': {type(error).__name__}: {error}",
+                field="project_path",
+                value=str(project_path),
+                fix="run `kedro registry list` in the project to see the same error, and fix the "
+                "project's settings.py or pipeline_registry.py.",
+            ) from error
+        missing = [name for name in wanted if name not in known]
+        if missing:
+            raise KedroComponentError(
+                f"pipeline(s) {missing} are not registered by {metadata.package_name}'s "
+                f"pipeline_registry.py. Registered: {known}.",
+                field="pipelines",
+                value=wanted,
+                fix="use one of the registered names, or register the pipeline in register_pipelines().",
+            )
+        selected = registered_pipelines(wanted)
+        loader = config_loader(path, env, conf_source, runtime_params)
+        catalog_config = _catalog_config(loader)
+        parameters = _parameter_keys(loader)
+        nodes = {node.name: _node_snapshot(node, path) for p in selected.values() for node in p.nodes}
+        dataset_names = {d for n in nodes.values() for d in [*n.inputs, *n.outputs]}
+        datasets = _dataset_snapshots(catalog_config, dataset_names)
+    return ProjectSnapshot(
+        project_path=str(path),
+        package_name=metadata.package_name,
+        project_name=metadata.project_name,
+        kedro_version=metadata.kedro_init_version,
+        env=env,
+        pipelines={name: [n.name for n in p.nodes] for name, p in selected.items()},
+        nodes=nodes,
+        datasets=datasets,
+        parameters=parameters,
+    )
+
+
+def _catalog_config(loader: Any) -> dict[str, Any]:
+    from kedro.config import MissingConfigException
+
+    try:
+        return dict(loader["catalog"])
+    except (KeyError, MissingConfigException):
+        return {}
+
+
+def _parameter_keys(loader: Any) -> list[str]:
+    from kedro.config import MissingConfigException
+
+    try:
+        return sorted(loader["parameters"].keys())
+    except (KeyError, MissingConfigException):
+        return []
+
+
+def _dataset_snapshots(catalog_config: dict[str, Any], names: set[str]) -> dict[str, DatasetSnapshot]:
+    """Resolve each named dataset through Kedro's own resolver (explicit entries, then patterns)."""
+    from kedro.io.catalog_config_resolver import CatalogConfigResolver
+    from kedro.io.core import _redact_url_credentials
+
+    resolver = CatalogConfigResolver(
+        config={k: v for k, v in catalog_config.items() if not k.startswith("_")},
+        default_runtime_patterns={"{default}": {"type": "MemoryDataset"}},
+    )
+    snapshots = {}
+    for name in sorted(names):
+        if name == "parameters" or name.startswith("params:"):
+            continue
+        config = resolver.resolve_pattern(name)
+        filepath = config.get("filepath") or config.get("path")
+        snapshots[name] = DatasetSnapshot(
+            name=name,
+            type=str(config.get("type", "MemoryDataset")),
+            filepath=_redact_url_credentials(str(filepath)) if filepath else None,
+            versioned=bool(config.get("versioned", False)),
+            metadata=_jsonable(config.get("metadata") or {}),
+        )
+    return snapshots
+
+
+def _node_snapshot(node: Any, project_path: Path) -> NodeSnapshot:
+    func = inspect.unwrap(getattr(node.func, "func", node.func))
+    source_file = source_line = None
+    try:
+        source = Path(inspect.getsourcefile(func) or "").resolve()
+        source_line = inspect.getsourcelines(func)[1]
+        source_file = (
+            source.relative_to(project_path).as_posix()
+            if source.is_relative_to(project_path)
+            else str(source)
+        )
+    except (OSError, TypeError):
+        pass
+    return NodeSnapshot(
+        name=node.name,
+        func_name=node._func_name,
+        namespace=node.namespace,
+        tags=sorted(node.tags),
+        inputs=list(node.inputs),
+        outputs=list(node.outputs),
+        source_file=source_file,
+        source_line=source_line,
+        docstring=inspect.getdoc(func),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m dagster_kedro.project",
+        description="Print the dagster-kedro snapshot of a Kedro project as JSON.",
+    )
+    parser.add_argument("--project-path", required=True)
+    parser.add_argument("--env")
+    parser.add_argument("--conf-source")
+    parser.add_argument("--pipeline", action="append", dest="pipelines")
+    parser.add_argument("--runtime-params", type=json.loads, default=None, help="a JSON object")
+    args = parser.parse_args(argv)
+    snapshot = read_project(
+        args.project_path,
+        env=args.env,
+        conf_source=args.conf_source,
+        runtime_params=args.runtime_params,
+        pipelines=args.pipelines,
+    )
+    sys.stdout.write(snapshot.to_json() + "\n")
+
+
+if __name__ == "__main__":
+    main()

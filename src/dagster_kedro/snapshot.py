@@ -1,0 +1,109 @@
+"""The plain, serializable picture of a Kedro project that Definitions are built from.
+
+Everything Dagster needs at load time (pipelines, nodes, datasets, where the code lives) is
+captured here as pydantic models, so that building Definitions never touches Kedro's
+process-wide state and the snapshot can be written to disk (component state) or produced by
+another Python interpreter (``python -m dagster_kedro.project``) and read back as JSON.
+"""
+
+from __future__ import annotations
+
+from graphlib import TopologicalSorter
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SNAPSHOT_FORMAT_VERSION = 1
+
+# Dataset types that hold data only in memory: their data cannot be re-read from disk.
+MEMORY_DATASET_TYPES = frozenset(
+    {
+        "MemoryDataset",
+        "kedro.io.MemoryDataset",
+        "kedro.io.memory_dataset.MemoryDataset",
+        "SharedMemoryDataset",
+        "kedro.io.SharedMemoryDataset",
+        "kedro.io.shared_memory_dataset.SharedMemoryDataset",
+    }
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatasetSnapshot(_Frozen):
+    """A catalog dataset as configured (factory patterns resolved); no data is loaded."""
+
+    name: str
+    type: str = Field(description="Kedro dataset type, e.g. 'pandas.CSVDataset'.")
+    filepath: str | None = None
+    versioned: bool = False
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_persisted(self) -> bool:
+        """Whether a later step (or process) can load this dataset back from storage."""
+        return self.type not in MEMORY_DATASET_TYPES
+
+    @property
+    def short_type(self) -> str:
+        """'pandas.CSVDataset' for 'kedro_datasets.pandas.CSVDataset' and friends."""
+        return self.type.removeprefix("kedro_datasets.").removeprefix("kedro.io.")
+
+
+class NodeSnapshot(_Frozen):
+    """A Kedro node: what it reads and writes and where its code lives."""
+
+    name: str
+    func_name: str
+    namespace: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    inputs: list[str] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+    source_file: str | None = Field(None, description="Path relative to the project root.")
+    source_line: int | None = None
+    docstring: str | None = None
+
+    @property
+    def top_namespace(self) -> str | None:
+        return self.namespace.split(".")[0] if self.namespace else None
+
+
+class ProjectSnapshot(_Frozen):
+    """A Kedro project read with one (env, conf_source, runtime_params) configuration."""
+
+    format_version: int = SNAPSHOT_FORMAT_VERSION
+    project_path: str
+    package_name: str
+    project_name: str
+    kedro_version: str
+    env: str | None = None
+    pipelines: dict[str, list[str]] = Field(
+        description="Requested pipeline name -> its node names in topological order."
+    )
+    nodes: dict[str, NodeSnapshot]
+    datasets: dict[str, DatasetSnapshot] = Field(
+        description="Every dataset named by a selected node; undeclared ones as MemoryDataset."
+    )
+    parameters: list[str] = Field(default_factory=list)
+
+    def dataset(self, name: str) -> DatasetSnapshot:
+        return self.datasets.get(name) or DatasetSnapshot(name=name, type="MemoryDataset")
+
+    def ordered_node_names(self) -> list[str]:
+        """Nodes of all selected pipelines, in an order valid for every pipeline."""
+        producers = {out: n.name for n in self.nodes.values() for out in n.outputs}
+        sorter: TopologicalSorter[str] = TopologicalSorter()
+        for names in self.pipelines.values():
+            for name in names:
+                node = self.nodes[name]
+                sorter.add(name, *(producers[d] for d in node.inputs if d in producers))
+        return list(sorter.static_order())
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> ProjectSnapshot:
+        return cls.model_validate_json(text)
