@@ -23,6 +23,7 @@ from dagster.components.utils.translation import TranslationFn, TranslationFnRes
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.execution import KedroRunParams, KedroTarget, execute_step
 from dagster_kedro.orchestration import default_jobs, op_name
+from dagster_kedro.kedro_runtime import nested_params
 from dagster_kedro.project import read_project
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
@@ -160,7 +161,7 @@ class KedroProjectComponent(dg.Component, dg.Resolvable):
             self.project_path,
             env=self.env or os.environ.get("KEDRO_ENV"),
             conf_source=self.conf_source,
-            runtime_params=self.runtime_params,
+            runtime_params=nested_params(self.runtime_params),
             pipelines=self.pipelines,
         )
 

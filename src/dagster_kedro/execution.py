@@ -61,7 +61,10 @@ def run_save_version(instance: dg.DagsterInstance, run_id: str) -> str:
 
 
 def effective_runtime_params(target: KedroTarget, overrides: Mapping[str, Any] | None) -> dict:
-    return {**target.runtime_params, **(overrides or {})}
+    """The YAML's runtime params with the run's overrides on top."""
+    from dagster_kedro.kedro_runtime import nested_params
+
+    return nested_params(target.runtime_params, overrides or {})
 
 
 def load_nodes(target: KedroTarget, names: list[str]) -> list[Any]:
@@ -91,8 +94,7 @@ def execute_step(
 
     from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
 
-    dataset_of = {key: name for name, key in keys.items()}
-    selected = [dataset_of[k] for k in context.selected_asset_keys if k in dataset_of]
+    selected = [d for d in step.assets if keys[d] in context.selected_asset_keys]
     node_names = plan.nodes_to_run(step, set(selected))
     nodes = load_nodes(target, node_names)
     params = effective_runtime_params(target, runtime_params)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,6 +89,17 @@ def config_loader(
     return _make_config_loader(
         project_path, env=env, conf_source=conf_source, runtime_params=runtime_params
     )
+
+
+def nested_params(*sources: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge runtime params; dotted keys nest as in ``kedro run --params model.size=3``."""
+    from omegaconf import OmegaConf
+
+    merged = OmegaConf.create({})
+    for source in sources:
+        for key, value in source.items():
+            OmegaConf.update(merged, key, value, merge=True)
+    return OmegaConf.to_container(merged)
 
 
 def open_session(

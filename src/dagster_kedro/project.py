@@ -85,11 +85,20 @@ def read_project(
                 value=wanted,
                 fix="use one of the registered names, or register the pipeline in register_pipelines().",
             )
-        selected = registered_pipelines(wanted)
+        registered = registered_pipelines(known)
+        selected = {name: registered[name] for name in wanted}
+        membership: dict[str, list[str]] = {}
+        for name, pipeline in registered.items():
+            for node in pipeline.nodes if name != "__default__" else []:
+                membership.setdefault(node.name, []).append(name)
         loader = config_loader(path, env, conf_source, runtime_params)
         catalog_config = _catalog_config(loader)
         parameters = _parameter_keys(loader)
-        nodes = {node.name: _node_snapshot(node, path) for p in selected.values() for node in p.nodes}
+        nodes = {
+            node.name: _node_snapshot(node, path, membership.get(node.name, []))
+            for p in selected.values()
+            for node in p.nodes
+        }
         dataset_names = {d for n in nodes.values() for d in [*n.inputs, *n.outputs]}
         datasets = _dataset_snapshots(catalog_config, dataset_names)
     return ProjectSnapshot(
@@ -148,7 +157,7 @@ def _dataset_snapshots(catalog_config: dict[str, Any], names: set[str]) -> dict[
     return snapshots
 
 
-def _node_snapshot(node: Any, project_path: Path) -> NodeSnapshot:
+def _node_snapshot(node: Any, project_path: Path, registered_in: list[str]) -> NodeSnapshot:
     func = inspect.unwrap(getattr(node.func, "func", node.func))
     source_file = source_line = None
     try:
@@ -171,6 +180,7 @@ def _node_snapshot(node: Any, project_path: Path) -> NodeSnapshot:
         source_file=source_file,
         source_line=source_line,
         docstring=inspect.getdoc(func),
+        registered_in=registered_in,
     )
 
 

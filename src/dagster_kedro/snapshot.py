@@ -64,6 +64,10 @@ class NodeSnapshot(_Frozen):
     source_file: str | None = Field(None, description="Path relative to the project root.")
     source_line: int | None = None
     docstring: str | None = None
+    registered_in: list[str] = Field(
+        default_factory=list,
+        description="Registered pipelines (other than __default__) that contain this node.",
+    )
 
     @property
     def top_namespace(self) -> str | None:

@@ -53,12 +53,11 @@ def upstream_datasets(plan: StepPlan, dataset: str) -> list[str]:
 
 
 def group_name(plan: StepPlan, node: NodeSnapshot | None) -> str:
-    """The top-level namespace of the node, else its pipeline (first listed that is not __default__)."""
+    """The node's top-level namespace, else the first registered pipeline holding it, else the package."""
     if node is not None and node.top_namespace:
         return python_identifier(node.top_namespace)
-    for pipeline, names in plan.snapshot.pipelines.items():
-        if pipeline != "__default__" and (node is None or node.name in names):
-            return python_identifier(pipeline)
+    if node is not None and node.registered_in:
+        return python_identifier(node.registered_in[0])
     return python_identifier(plan.snapshot.package_name)
 
 
@@ -106,10 +105,11 @@ def base_asset_spec(plan: StepPlan, dataset: str, key_prefix: list[str]) -> dg.A
             )
     description = info.metadata.get("description") or (node.docstring if node else None)
     tags = {python_identifier(t): "" for t in (node.tags if node else [])}
+    reader = next((n for n in plan.snapshot.nodes.values() if dataset in n.inputs), None)
     return dg.AssetSpec(
         key=asset_key(dataset, key_prefix),
         description=description,
-        group_name=group_name(plan, node),
+        group_name=group_name(plan, node or reader),
         kinds={"kedro", *storage_kinds(info)},
         metadata=metadata,
         tags=tags,

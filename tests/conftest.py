@@ -1,0 +1,183 @@
+"""Real Kedro projects in real dg projects, driven through the `dg` CLI in subprocesses.
+
+Each test gets copies of the Kedro projects it uses (so outputs never leak between tests), a
+throw-away dg project whose defs folder holds KedroProjectComponent YAML, and a DAGSTER_HOME
+of its own. Telemetry is off everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+KEDRO_PROJECTS = {
+    "spaceflights": REPO / "examples" / "kedro_projects" / "spaceflights",
+    "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
+}
+BIN = Path(sys.executable).parent
+
+os.environ.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+MULTIPROCESS = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
+
+
+def copy_kedro_project(name: str, dest: Path) -> Path:
+    """A fresh copy of a bundled Kedro project, without outputs of earlier runs or caches."""
+
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        folder = Path(directory)
+        if folder.parent.name == "data" and folder.name != "01_raw":
+            return [n for n in names if n != ".gitkeep"]
+        return [n for n in names if n in ("__pycache__", "sessions", "logs")]
+
+    target = dest / name
+    shutil.copytree(KEDRO_PROJECTS[name], target, ignore=ignore)
+    return target
+
+
+def kedro_outputs(project: Path) -> dict[str, Path]:
+    """Every file a run wrote under data/, keyed by its path relative to data/ (version folders
+    collapsed to 'V', so two runs with different save versions compare equal)."""
+    found = {}
+    for path in sorted((project / "data").rglob("*")):
+        if path.is_file() and path.parent.name != "01_raw" and path.name != ".gitkeep":
+            parts = list(path.relative_to(project / "data").parts)
+            if len(parts) >= 3 and parts[-3] == parts[-1]:
+                parts[-2] = "V"
+            found["/".join(parts)] = path
+    return found
+
+
+def run_kedro(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [str(BIN / "kedro"), "run", *args],
+        cwd=project,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+class DgProject:
+    """A minimal dg project (``[tool.dg] directory_type = "project"``) in a temp folder."""
+
+    def __init__(self, root: Path, module: str = "kedro_defs"):
+        self.root = root
+        self.module = module
+        self.defs = root / "src" / module / "defs"
+        self.home = root / ".dagster_home"
+        self.env: dict[str, str] = {}
+        self.defs.mkdir(parents=True)
+        self.home.mkdir()
+        (self.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        (root / "pyproject.toml").write_text(
+            textwrap.dedent(
+                f"""
+                [project]
+                name = "{module.replace('_', '-')}"
+                version = "0.0.1"
+
+                [tool.dg]
+                directory_type = "project"
+
+                [tool.dg.project]
+                root_module = "{module}"
+                registry_modules = ["dagster_kedro"]
+                """
+            )
+        )
+        (self.defs.parent / "__init__.py").write_text("")
+        (self.defs / "__init__.py").write_text("")
+        (self.defs.parent / "definitions.py").write_text(
+            textwrap.dedent(
+                """
+                from pathlib import Path
+
+                from dagster import definitions, load_from_defs_folder
+
+
+                @definitions
+                def defs():
+                    return load_from_defs_folder(path_within_project=Path(__file__).parent)
+                """
+            )
+        )
+
+    def add_component(self, name: str, attributes: dict[str, Any], filename: str = "defs.yaml") -> Path:
+        folder = self.defs / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / filename
+        path.write_text(yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes}))
+        return path
+
+    def process_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DAGSTER_HOME": str(self.home),
+            "PYTHONPATH": str(self.root / "src"),
+            **self.env,
+        }
+
+    def dg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(BIN / "dg"), *args],
+            cwd=self.root,
+            env=self.process_env(),
+            capture_output=True,
+            text=True,
+        )
+        if check:
+            assert result.returncode == 0, f"dg {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+        return result
+
+    def list_defs(self) -> dict[str, Any]:
+        return json.loads(self.dg("list", "defs", "--json").stdout)
+
+    def launch(self, *, job: str | None = None, assets: str | None = None, config: dict | None = None, check: bool = True):
+        args = ["launch"]
+        args += ["--job", job] if job else ["--assets", assets or "*"]
+        if config:
+            args += ["--config-json", json.dumps(config)]
+        return self.dg(*args, check=check)
+
+    def python(self, code: str) -> subprocess.CompletedProcess:
+        """Run Python in the project's environment (for the Dagster instance API)."""
+        result = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            cwd=self.root,
+            env=self.process_env(),
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-6000:]
+        return result
+
+
+@pytest.fixture
+def dg_project(tmp_path: Path) -> DgProject:
+    return DgProject(tmp_path / "dg_project")
+
+
+@pytest.fixture
+def kedro_project(tmp_path: Path) -> Callable[[str], Path]:
+    def make(name: str) -> Path:
+        return copy_kedro_project(name, tmp_path / "kedro")
+
+    return make
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
