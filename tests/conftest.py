@@ -172,9 +172,9 @@ def dg_project(tmp_path: Path) -> DgProject:
 
 
 @pytest.fixture
-def kedro_project(tmp_path: Path) -> Callable[[str], Path]:
-    def make(name: str) -> Path:
-        return copy_kedro_project(name, tmp_path / "kedro")
+def kedro_project(tmp_path: Path) -> Callable[..., Path]:
+    def make(name: str, folder: str = "kedro") -> Path:
+        return copy_kedro_project(name, tmp_path / folder)
 
     return make
 

@@ -25,11 +25,9 @@ def assert_same_outputs(expected_project, actual_project):
 
 
 @pytest.fixture
-def reference(kedro_project, tmp_path_factory):
-    """The spaceflights outputs of a plain `kedro run` (computed once per test, on its own copy)."""
-    from conftest import copy_kedro_project
-
-    project = copy_kedro_project("spaceflights", tmp_path_factory.mktemp("reference"))
+def reference(kedro_project):
+    """The spaceflights outputs of a plain `kedro run`, on a copy of its own."""
+    project = kedro_project("spaceflights", "reference")
     run_kedro(project)
     return project
 
@@ -75,10 +73,8 @@ def test_versioned_datasets_of_one_run_share_one_save_version(kedro_project, dg_
     assert json.loads(materializations.stdout) == versions[0]
 
 
-def test_run_config_overrides_kedro_params_like_kedro_run_params(kedro_project, dg_project, tmp_path):
-    from conftest import copy_kedro_project
-
-    expected = copy_kedro_project("spaceflights", tmp_path / "expected")
+def test_run_config_overrides_kedro_params_like_kedro_run_params(kedro_project, dg_project):
+    expected = kedro_project("spaceflights", "expected")
     run_kedro(expected, "--params", "model_options.test_size=0.3")
     project = kedro_project("spaceflights")
     dg_project.add_component("spaceflights", {"project_path": str(project)})
@@ -99,3 +95,42 @@ def test_yaml_runtime_params_apply_to_every_run(kedro_project, dg_project):
     )
     dg_project.launch(job="spaceflights__default", config=IN_PROCESS)
     assert json.loads((project / "data/08_reporting/metrics.json").read_text())["n_test"] == 12
+
+
+def test_subset_runs_only_the_needed_nodes_and_rereads_upstream_from_disk(kedro_project, dg_project, tmp_path):
+    from conftest import read_records
+
+    project = kedro_project("hooked")
+    records_file = tmp_path / "records.jsonl"
+    dg_project.env["HOOKED_RECORD_FILE"] = str(records_file)
+    dg_project.add_component("hooked", {"project_path": str(project), "group_by": "pipeline"})
+    dg_project.launch(job="hooked__default", config=IN_PROCESS)
+    doubled = project / "data/02_intermediate/doubled.csv"
+    doubled.write_text("a,b\n1,1\n")  # a marker: the subset must read this back, not recompute it
+    records_file.unlink()
+
+    dg_project.launch(assets="summary", config=IN_PROCESS)
+
+    records = read_records(records_file)
+    assert [r["node"] for r in records if r["hook"] == "before_node_run"] == ["summarise"]
+    assert {"doubled"} <= {r["dataset"] for r in records if r["hook"] == "after_dataset_loaded"}
+    assert doubled.read_text() == "a,b\n1,1\n"
+    assert json.loads((project / "data/08_reporting/summary.json").read_text()) == {"rows": 1, "sum_a": 1, "sum_b": 1}
+
+
+def test_kedro_log_records_reach_the_dagster_event_log(kedro_project, dg_project):
+    project = kedro_project("hooked")
+    dg_project.add_component("hooked", {"project_path": str(project)})
+    dg_project.launch(assets="doubled", config=IN_PROCESS)
+    logs = dg_project.python(
+        """
+        from dagster import DagsterInstance
+        instance = DagsterInstance.get()
+        run = instance.get_runs()[0]
+        for entry in instance.all_logs(run.run_id):
+            if entry.step_key and entry.user_message:
+                print(entry.step_key, "|", entry.user_message)
+        """
+    ).stdout
+    assert "hooked__double_numbers | [kedro.io.data_catalog] Loading data from numbers" in logs
+    assert "Kedro node 2/2: double_numbers" in logs

@@ -1,0 +1,64 @@
+"""Kedro hooks fire under Dagster as under `kedro run`: node and dataset hooks around every node,
+pipeline hooks once per Dagster run (jobs and ad-hoc materializations, in- and multi-process)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from conftest import IN_PROCESS, MULTIPROCESS, read_records, run_kedro
+
+PIPELINE_HOOKS = {"before_pipeline_run", "after_pipeline_run", "on_pipeline_error"}
+
+
+def node_and_dataset_calls(records):
+    return Counter((r["hook"], r["node"], r["dataset"]) for r in records if r["hook"] not in PIPELINE_HOOKS)
+
+
+def pipeline_calls(records):
+    return [r for r in records if r["hook"] in PIPELINE_HOOKS]
+
+
+@pytest.fixture
+def hooked(kedro_project, dg_project, tmp_path):
+    project = kedro_project("hooked")
+    dg_project.add_component("hooked", {"project_path": str(project)})
+    dg_project.env["HOOKED_RECORD_FILE"] = str(tmp_path / "dagster_records.jsonl")
+    return project, dg_project, tmp_path / "dagster_records.jsonl"
+
+
+@pytest.mark.parametrize("executor", [IN_PROCESS, MULTIPROCESS], ids=["in_process", "multiprocess"])
+def test_job_run_fires_the_same_hooks_as_kedro_run(executor, hooked, kedro_project, tmp_path):
+    project, dg_project, records_file = hooked
+    reference_records = tmp_path / "kedro_records.jsonl"
+    run_kedro(kedro_project("hooked", "reference"), env={"HOOKED_RECORD_FILE": str(reference_records)})
+    expected = read_records(reference_records)
+
+    dg_project.launch(job="hooked__default", config=executor)
+    records = read_records(records_file)
+
+    assert node_and_dataset_calls(records) == node_and_dataset_calls(expected)
+    pipeline = pipeline_calls(records)
+    assert [r["hook"] for r in pipeline] == ["before_pipeline_run", "after_pipeline_run"]
+    after = pipeline[1]
+    assert after["run_result_keys"] == ["checked", "row_count", "summary"]
+    assert after["pipeline_nodes"] == ["count_rows", "double_numbers", "load_numbers", "maybe_fail", "summarise"]
+
+
+@pytest.mark.parametrize("executor", [IN_PROCESS, MULTIPROCESS], ids=["in_process", "multiprocess"])
+def test_adhoc_materialization_of_two_assets_fires_pipeline_hooks_once(executor, hooked):
+    project, dg_project, records_file = hooked
+    dg_project.launch(assets="doubled,summary", config=executor)
+    records = read_records(records_file)
+    ran = sorted(r["node"] for r in records if r["hook"] == "before_node_run")
+    assert ran == ["double_numbers", "load_numbers", "summarise"]
+    assert sorted(r["node"] for r in records if r["hook"] == "after_node_run") == ran
+    pipeline = pipeline_calls(records)
+    assert [r["hook"] for r in pipeline] == ["before_pipeline_run", "after_pipeline_run"]
+    assert pipeline[0]["pipeline_nodes"] == ["double_numbers", "load_numbers", "summarise"]
+    assert pipeline[1]["run_result_keys"] == ["summary"]
+    saved = {r["dataset"] for r in records if r["hook"] == "after_dataset_saved"}
+    assert saved == {"clean_numbers", "doubled", "summary"}
+    assert (project / "data/08_reporting/summary.json").exists()
+    assert not (project / "data/03_primary/checked.csv").exists()
