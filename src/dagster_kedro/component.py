@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, get_args
 
 import dagster as dg
 from dagster.components.resolved.core_models import ResolutionContext
@@ -28,7 +28,7 @@ from dagster_kedro.project import read_project
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
 from dagster_kedro.snapshot import ProjectSnapshot
-from dagster_kedro.steps import Step, StepPlan, plan_steps, unproduced_memory_inputs
+from dagster_kedro.steps import GroupBy, Step, StepPlan, plan_steps, unproduced_memory_inputs
 from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
 YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
@@ -43,6 +43,18 @@ def _resolve_relative_path(context: ResolutionContext, value: str | None) -> str
 def _resolve_key_prefix(context: ResolutionContext, value: str | list[str]) -> list[str]:
     resolved = context.resolve_value(value)
     return resolved.split("/") if isinstance(resolved, str) else list(resolved)
+
+
+def _resolve_group_by(context: ResolutionContext, value: str) -> GroupBy:
+    resolved = context.resolve_value(value, as_type=str)
+    if resolved not in get_args(GroupBy):
+        raise KedroComponentError(
+            f"group_by must be one of {list(get_args(GroupBy))}.",
+            field="group_by",
+            value=resolved,
+            fix="use memory (default), namespace, node or pipeline.",
+        )
+    return resolved
 
 
 @scaffold_with(KedroProjectScaffolder)
@@ -123,8 +135,10 @@ class KedroProjectComponent(dg.Component, dg.Resolvable):
         ),
     ] = field(default_factory=list)
     group_by: Annotated[
-        Literal["memory", "namespace", "node", "pipeline"],
-        Resolver.default(
+        GroupBy,
+        Resolver(
+            _resolve_group_by,
+            model_field_type=GroupBy,
             description="How Kedro nodes fold into Dagster steps. memory: nodes joined by "
             "non-persisted data share one step (default). namespace: one step per top-level "
             "namespace. node: one step per node, memory data crosses steps through the IO manager. "

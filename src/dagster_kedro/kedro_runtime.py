@@ -56,13 +56,15 @@ def activate_project(project_path: str | Path) -> Any:
 
     Returns Kedro's ``ProjectMetadata``.
     """
-    from kedro.framework.project import pipelines
+    from kedro.framework.project import pipelines, validate_settings
     from kedro.framework.startup import bootstrap_project
 
     path = Path(project_path).resolve()
     if _ACTIVE_PROJECT.get("path") != path:
         _ACTIVE_PROJECT.clear()
-        _ACTIVE_PROJECT.update(path=path, metadata=bootstrap_project(path))
+        metadata = bootstrap_project(path)
+        validate_settings()  # dynaconf would otherwise swallow an ImportError in settings.py
+        _ACTIVE_PROJECT.update(path=path, metadata=metadata)
     pipelines.set_requested(None)
     return _ACTIVE_PROJECT["metadata"]
 

@@ -10,6 +10,7 @@ another interpreter (a project pinned to its own virtualenv); it prints the snap
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import sys
@@ -199,13 +200,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pipeline", action="append", dest="pipelines")
     parser.add_argument("--runtime-params", type=json.loads, default=None, help="a JSON object")
     args = parser.parse_args(argv)
-    snapshot = read_project(
-        args.project_path,
-        env=args.env,
-        conf_source=args.conf_source,
-        runtime_params=args.runtime_params,
-        pipelines=args.pipelines,
-    )
+    with contextlib.redirect_stdout(sys.stderr):  # Kedro's logging prints to stdout
+        snapshot = read_project(
+            args.project_path,
+            env=args.env,
+            conf_source=args.conf_source,
+            runtime_params=args.runtime_params,
+            pipelines=args.pipelines,
+        )
     sys.stdout.write(snapshot.to_json() + "\n")
 
 

@@ -49,6 +49,10 @@ class KedroRunExecutor(dg.Executor):
     def __init__(self, inner: dg.Executor):
         self._inner = inner
 
+    def __getattr__(self, name: str) -> Any:
+        # engine-specific API the engine's own loop calls on plan_context.executor (celery: app_args)
+        return getattr(self._inner, name)
+
     @property
     def retries(self) -> RetryMode:
         return self._inner.retries
@@ -179,4 +183,21 @@ def kedro_executor(inner: dg.ExecutorDefinition) -> dg.ExecutorDefinition:
     return _WRAPPED[id(inner)]
 
 
-DEFAULT_EXECUTOR = kedro_executor(dg.multi_or_in_process_executor)
+def _create_default_executor(init_context: Any) -> dg.Executor:
+    # a component-level `executor:` in YAML takes runs whose ops all belong to such components
+    from dagster_kedro.executors import routed_default_executor
+
+    routed = routed_default_executor(init_context)
+    if routed is None:
+        routed = dg.multi_or_in_process_executor.executor_creation_fn(init_context)
+    return KedroRunExecutor(routed)
+
+
+DEFAULT_EXECUTOR = dg.ExecutorDefinition(
+    name=dg.multi_or_in_process_executor.name,
+    config_schema=dg.multi_or_in_process_executor.config_schema,
+    requirements=dg.multi_or_in_process_executor._requirements_fn,
+    executor_creation_fn=_create_default_executor,
+    description=dg.multi_or_in_process_executor.description,
+)
+_WRAPPED[id(dg.multi_or_in_process_executor)] = DEFAULT_EXECUTOR

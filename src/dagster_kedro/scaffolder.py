@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
 from pathlib import Path
 
 from dagster.components.component.component_scaffolder import Scaffolder
@@ -41,7 +43,26 @@ class KedroProjectScaffolder(Scaffolder[KedroScaffoldParams]):
                 fix=error.fix,
             ) from None
         defs_folder = request.target_path.absolute()
-        attributes: dict[str, object] = {"project_path": os.path.relpath(project, defs_folder)}
-        if request.params.env:
-            attributes["env"] = request.params.env
-        scaffold_component(request, attributes)
+        project_path = os.path.relpath(project, defs_folder)
+        if request.scaffold_format != "yaml":
+            attributes = {"project_path": project_path, "env": request.params.env}
+            scaffold_component(request, {k: v for k, v in attributes.items() if v})
+            return
+        env = request.params.env
+        text = template_path().read_text().format(
+            project_path=json.dumps(project_path),
+            env_line=f"  env: {json.dumps(env)}" if env else "  # env: local  # default: $KEDRO_ENV, else Kedro's default",
+            package=_package_name(project),
+        )
+        defs_folder.mkdir(parents=True, exist_ok=True)
+        (defs_folder / "defs.yaml").write_text(text)
+
+
+def template_path() -> Path:
+    """The defs.yaml template: inside the installed wheel, or at the root of a source checkout."""
+    packaged = Path(__file__).parent / "component_templates" / "defs.yaml"
+    return packaged if packaged.exists() else Path(__file__).parents[2] / "component_templates" / "defs.yaml"
+
+
+def _package_name(project: Path) -> str:
+    return tomllib.loads((project / "pyproject.toml").read_text())["tool"]["kedro"]["package_name"]

@@ -149,12 +149,12 @@ def unproduced_memory_inputs(snapshot: ProjectSnapshot, plan: StepPlan) -> dict[
 
 
 def _step_name(group: list[str], nodes, group_by: GroupBy, used: set[str]) -> str:
+    """pipeline: 'all_nodes'; namespace: the group's namespace; otherwise its last node's name."""
+    namespaces = [nodes[n].top_namespace for n in group if nodes[n].top_namespace]
     if group_by == "pipeline":
         base = "all_nodes"
-    elif group_by == "namespace" and nodes[group[0]].top_namespace and all(
-        nodes[n].top_namespace == nodes[group[0]].top_namespace for n in group
-    ):
-        base = nodes[group[0]].top_namespace
+    elif group_by == "namespace" and namespaces:
+        base = namespaces[0]
     else:
         base = group[-1]
     name = python_identifier(base)
