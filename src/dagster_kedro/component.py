@@ -8,6 +8,8 @@ fires Kedro's pipeline hooks come from ``orchestration``.
 """
 
 
+import hashlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,19 +17,33 @@ from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import dagster as dg
+from dagster.components.component.state_backed_component import StateBackedComponent
 from dagster.components.resolved.core_models import ResolutionContext
 from dagster.components.resolved.model import Resolver
 from dagster.components.scaffold.scaffold import scaffold_with
+from dagster.components.utils.defs_state import DefsStateConfig, DefsStateConfigArgs
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
 
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.execution import KedroRunParams, KedroTarget, execute_step
-from dagster_kedro.orchestration import default_jobs, op_name
+from dagster_kedro.executors import ExecutorRef, ExecutorSpec
+from dagster_kedro.orchestration import (
+    KedroJobSpec,
+    NodeOverrideSpec,
+    Orchestration,
+    StepOptions,
+    job_pipeline_errors,
+    op_name,
+    run_runtime_params,
+    snapshot_pipelines,
+)
+from dagster_kedro.partitions import PartitionsSpec, load_time_params
+from dagster_kedro.schedules import ScheduleSpec, SensorSpec
 from dagster_kedro.kedro_runtime import nested_params
 from dagster_kedro.project import read_project
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
-from dagster_kedro.snapshot import ProjectSnapshot
+from dagster_kedro.snapshot import ProjectSnapshot, load_fresh_snapshot
 from dagster_kedro.steps import GroupBy, Step, StepPlan, plan_steps, unproduced_memory_inputs
 from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
@@ -57,9 +73,13 @@ def _resolve_group_by(context: ResolutionContext, value: str) -> GroupBy:
     return resolved
 
 
+def _yaml_file(context: dg.ComponentLoadContext) -> Path:
+    return next((context.path / n for n in YAML_NAMES if (context.path / n).exists()), context.path)
+
+
 @scaffold_with(KedroProjectScaffolder)
 @dataclass
-class KedroProjectComponent(dg.Component, dg.Resolvable):
+class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
     """Runs a Kedro project on Dagster: its datasets become assets, its pipelines jobs.
 
     Materializing assets runs the Kedro nodes with the project's own catalog, parameters and
@@ -159,25 +179,148 @@ class KedroProjectComponent(dg.Component, dg.Resolvable):
         TranslationFn[Mapping[str, Any]] | None,
         TranslationFnResolver(template_vars_for_translation_fn=lambda data: data),
     ] = None
+    # --- orchestration (dagster_kedro.orchestration / executors / schedules / partitions) ---
+    executors: Annotated[
+        dict[str, ExecutorSpec],
+        Resolver.default(
+            description="Named executors that jobs (and `executor`) refer to. type: in_process | "
+            "multiprocess | celery | dask | k8s | docker (the last four need the extra of that "
+            "name, e.g. pip install 'dagster-kedro[celery]'); config: that Dagster executor's own "
+            "config, validated when the definitions load.",
+            examples=[{"parallel": {"type": "multiprocess", "config": {"max_concurrent": 4}}}],
+        ),
+    ] = field(default_factory=dict)
+    executor: Annotated[
+        ExecutorRef | None,
+        Resolver.default(
+            description="Default executor of this component: a name from `executors` or an inline "
+            "{type, config}. Used by jobs that name none and by ad-hoc materializations whose assets "
+            "all belong to components with this same default. Default: Dagster's multiprocess/in-process.",
+            examples=["parallel", {"type": "in_process"}],
+        ),
+    ] = None
+    jobs: Annotated[
+        list[KedroJobSpec] | None,
+        Resolver.default(
+            description="Named asset jobs. Each selects a registered pipeline (default __default__) "
+            "and the filters of `kedro run` (tags, node_names, from_nodes, to_nodes, from_inputs, "
+            "to_outputs, node_namespaces), an executor (name or inline), runtime_params merged over "
+            "the component's, Dagster run tags and a retry_policy {max_retries, delay, backoff: "
+            "linear|exponential, jitter: full|plus_minus} for its steps. Without `jobs`: one job "
+            "per entry of `pipelines`, named <package>__<pipeline>.",
+            examples=[
+                [
+                    {
+                        "name": "nightly_processing",
+                        "pipeline": "data_processing",
+                        "filter": {"tags": ["preprocessing"]},
+                        "executor": "parallel",
+                        "runtime_params": {"model_options.test_size": 0.3},
+                        "retry_policy": {"max_retries": 2, "delay": 5, "backoff": "exponential"},
+                        "tags": {"team": "data-science"},
+                    }
+                ]
+            ],
+        ),
+    ] = None
+    node_overrides: Annotated[
+        dict[str, NodeOverrideSpec],
+        Resolver.default(
+            description="Per-node settings keyed by a Kedro node name, 'tag:<tag>' or '*': "
+            "retry_policy, op_tags and a concurrency pool. They apply to the Dagster step holding "
+            "the node (with group_by memory/namespace/pipeline, the whole step; group_by: node "
+            "gives per-node precision).",
+            examples=[{"tag:db": {"pool": "warehouse"}, "fetch_rates": {"retry_policy": {"max_retries": 3}}}],
+        ),
+    ] = field(default_factory=dict)
+    schedules: Annotated[
+        list[ScheduleSpec],
+        Resolver.default(
+            description="Cron schedules of this component's jobs: name, job, cron_schedule, "
+            "execution_timezone, runtime_params, tags, default_status (running|stopped).",
+            examples=[[{"name": "nightly", "job": "nightly_processing", "cron_schedule": "0 3 * * *",
+                        "execution_timezone": "Europe/Paris"}]],
+        ),
+    ] = field(default_factory=list)
+    sensors: Annotated[
+        list[SensorSpec],
+        Resolver.default(
+            description="Sensors that run a job when the files of Kedro catalog datasets change "
+            "(name, job, datasets, minimum_interval_seconds, runtime_params, tags, default_status).",
+            examples=[[{"name": "new_raw_data", "job": "spaceflights__default", "datasets": ["companies"]}]],
+        ),
+    ] = field(default_factory=list)
+    partitions: Annotated[
+        PartitionsSpec | None,
+        Resolver.default(
+            description="Partitions of the datasets listed in `datasets` (default: all written): "
+            "hourly|daily|weekly|monthly (start, end, timezone, end_offset, fmt), static (keys) or "
+            "dynamic (name). runtime_params names the Kedro params receiving the partition key and "
+            "the time window start/end; backfill_policy: {type: single_run|multi_run}.",
+            examples=[{"type": "daily", "start": "2024-01-01", "datasets": ["orders"],
+                       "runtime_params": {"key": "run_date"}, "backfill_policy": {"type": "single_run"}}],
+        ),
+    ] = None
+    defs_state: Annotated[
+        DefsStateConfigArgs,
+        Resolver.default(
+            description="Where the project snapshot (component state) is kept. Default "
+            "LOCAL_FILESYSTEM: `dg utils refresh-defs-state` writes it (dg commands and `dg dev` "
+            "refresh it unless refresh_if_dev is false); a missing or stale state falls back to "
+            "reading the project, with a warning.",
+            examples=[{"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False}],
+        ),
+    ] = field(default_factory=DefsStateConfigArgs.local_filesystem)
+
+    @property
+    def defs_state_config(self) -> DefsStateConfig:
+        identity = json.dumps(
+            [self.project_path, self.env, self.conf_source, self._read_pipelines(), self._read_params()],
+            sort_keys=True,
+            default=str,
+        )
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
+        return DefsStateConfig.from_args(
+            self.defs_state, default_key=f"KedroProjectComponent[{Path(self.project_path).name}-{digest}]"
+        )
+
+    def write_state_to_path(self, state_path: Path) -> None:
+        """The project snapshot as JSON: loading from it imports no Kedro project code."""
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        state_path.write_text(self.read_snapshot().to_json())
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        source = next((context.path / n for n in YAML_NAMES if (context.path / n).exists()), context.path)
         try:
-            snapshot = self.read_snapshot()
+            return super().build_defs(context)  # refreshes state in dev, then build_defs_from_state
         except KedroComponentError as error:
+            if error.source is not None:
+                raise
             raise KedroComponentError(
-                error.problem, source=source, field=error.field, value=error.value, fix=error.fix
+                error.problem, source=_yaml_file(context), field=error.field, value=error.value, fix=error.fix
             ) from error.__cause__
-        return self.build_defs_from_snapshot(snapshot, source)
+
+    def build_defs_from_state(self, context: dg.ComponentLoadContext, state_path: Path | None) -> dg.Definitions:
+        snapshot = load_fresh_snapshot(state_path, self.project_path, self.conf_source)
+        return self.build_defs_from_snapshot(snapshot or self.read_snapshot(), _yaml_file(context))
 
     def read_snapshot(self) -> ProjectSnapshot:
-        return read_project(
-            self.project_path,
-            env=self.env or os.environ.get("KEDRO_ENV"),
-            conf_source=self.conf_source,
-            runtime_params=nested_params(self.runtime_params),
-            pipelines=self.pipelines,
-        )
+        """Read the Kedro project now (imports its pipelines); state loads skip this."""
+        with job_pipeline_errors(self.pipelines, self.jobs):
+            return read_project(
+                self.project_path,
+                env=self.env or os.environ.get("KEDRO_ENV"),
+                conf_source=self.conf_source,
+                runtime_params=self._read_params(),
+                pipelines=self._read_pipelines(),
+            )
+
+    def _read_pipelines(self) -> list[str]:
+        """`pipelines` plus the pipelines that `jobs` select."""
+        return snapshot_pipelines(self.pipelines, self.jobs)
+
+    def _read_params(self) -> dict[str, Any]:
+        """Runtime params for reading the project: partition params get placeholders."""
+        return nested_params(load_time_params(self.partitions), self.runtime_params)
 
     def build_defs_from_snapshot(self, snapshot: ProjectSnapshot, source: Path | None = None) -> dg.Definitions:
         plan = plan_steps(snapshot, self.group_by)
@@ -197,18 +340,19 @@ class KedroProjectComponent(dg.Component, dg.Resolvable):
             package_name=snapshot.package_name,
             env=self.env,
             conf_source=self.conf_source,
-            pipelines=tuple(self.pipelines),
+            pipelines=tuple(self._read_pipelines()),
             runtime_params=dict(self.runtime_params),
             params_resource_key=f"kedro_{snapshot.package_name}",
         )
-        specs = self._asset_specs(plan)
+        orchestration = Orchestration(self, snapshot, plan, source)
+        specs = orchestration.asset_specs(self._asset_specs(plan))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
         assets: list[Any] = [specs[d] for d in plan.external]
         for step in plan.steps:
-            assets.append(self._step_asset(target, plan, step, specs, keys))
+            assets.append(self._step_asset(target, plan, step, specs, keys, orchestration.options_for(step)))
         return dg.Definitions(
             assets=assets,
-            jobs=default_jobs(snapshot, plan, keys),
+            **orchestration.definitions(keys, target),
             resources={target.params_resource_key: KedroRunParams()},
             executor=DEFAULT_EXECUTOR,
         )
@@ -238,7 +382,9 @@ class KedroProjectComponent(dg.Component, dg.Resolvable):
         step: Step,
         specs: dict[str, dg.AssetSpec],
         keys: dict[str, dg.AssetKey],
+        options: StepOptions | None = None,
     ) -> dg.AssetsDefinition:
+        options = options or StepOptions()
         name = op_name(plan.snapshot, step)
         step_keys = {d: keys[d] for d in step.assets}
         STEP_REGISTRY[name] = StepRef(target, plan, step, step_keys)
@@ -251,8 +397,11 @@ class KedroProjectComponent(dg.Component, dg.Resolvable):
             ins=ins,
             can_subset=True,
             required_resource_keys={target.params_resource_key},
-            op_tags={"kedro/project": plan.snapshot.package_name, "kedro/nodes": str(len(step.nodes))},
+            op_tags={"kedro/project": plan.snapshot.package_name, "kedro/nodes": str(len(step.nodes)), **options.op_tags},
             description=f"Kedro nodes: {', '.join(step.nodes)}",
+            retry_policy=options.retry_policy,
+            pool=options.pool,
+            backfill_policy=options.backfill_policy,
         )
         def _step(context: dg.AssetExecutionContext, **inputs: Any) -> Iterator[dg.Output]:
             values = {input_names[k]: v for k, v in inputs.items()}
@@ -263,4 +412,5 @@ class KedroProjectComponent(dg.Component, dg.Resolvable):
     def execute(self, context: dg.AssetExecutionContext, ref: StepRef, inputs: Mapping[str, Any]) -> Iterator[dg.Output]:
         """Run the step's Kedro nodes; override to add behaviour around them."""
         overrides = getattr(context.resources, ref.target.params_resource_key).runtime_params
+        overrides = run_runtime_params(ref.target, context.job_name, context.run.tags, overrides)
         yield from execute_step(context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides)

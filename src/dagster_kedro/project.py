@@ -10,6 +10,7 @@ another interpreter (a project pinned to its own virtualenv); it prints the snap
 from __future__ import annotations
 
 import argparse
+import hashlib
 import contextlib
 import inspect
 import json
@@ -112,7 +113,26 @@ def read_project(
         nodes=nodes,
         datasets=datasets,
         parameters=parameters,
+        fingerprint=project_fingerprint(path, conf_source),
     )
+
+
+def project_fingerprint(project_path: str | Path, conf_source: str | None = None) -> str:
+    """A hash of everything a snapshot is read from: the package's Python files, the conf
+    folder (or archive) and pyproject.toml. Cheap (no import), so a stale snapshot is caught
+    on every load."""
+    path = Path(project_path).resolve()
+    kedro_table = tomllib.loads((path / "pyproject.toml").read_text())["tool"]["kedro"]
+    package = path / kedro_table.get("source_dir", "src") / kedro_table["package_name"]
+    conf = Path(conf_source) if conf_source else path / "conf"
+    files = [path / "pyproject.toml", *sorted(package.rglob("*.py"))]
+    files += sorted(p for p in conf.rglob("*") if p.is_file()) if conf.is_dir() else [conf]
+    digest = hashlib.sha256()
+    for file in files:
+        if file.is_file() and "__pycache__" not in file.parts:
+            digest.update(str(file.relative_to(path) if file.is_relative_to(path) else file).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _catalog_config(loader: Any) -> dict[str, Any]:
