@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECTS = {
     "spaceflights": REPO / "examples" / "kedro_projects" / "spaceflights",
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
+    "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
 }
 BIN = Path(sys.executable).parent
 

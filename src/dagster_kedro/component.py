@@ -40,6 +40,7 @@ from dagster_kedro.orchestration import (
 from dagster_kedro.partitions import PartitionsSpec, load_time_params
 from dagster_kedro.schedules import ScheduleSpec, SensorSpec
 from dagster_kedro.kedro_runtime import nested_params
+from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.project import read_project
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
@@ -71,6 +72,14 @@ def _resolve_group_by(context: ResolutionContext, value: str) -> GroupBy:
             fix="use memory (default), namespace, node or pipeline.",
         )
     return resolved
+
+
+def _resolve_inputs(context: ResolutionContext, value: dict) -> dict[str, dg.AssetKey]:
+    resolved = context.resolve_value(value)
+    return {
+        name: dg.AssetKey.from_user_string(key) if isinstance(key, str) else dg.AssetKey(key)
+        for name, key in resolved.items()
+    }
 
 
 def _yaml_file(context: dg.ComponentLoadContext) -> Path:
@@ -261,6 +270,17 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
                        "runtime_params": {"key": "run_date"}, "backfill_policy": {"type": "single_run"}}],
         ),
     ] = None
+    inputs: Annotated[
+        dict[str, dg.AssetKey],
+        Resolver(
+            _resolve_inputs,
+            model_field_type=dict[str, str | list[str]],
+            description="Cross-project lineage: maps a raw input dataset of this project (one no "
+            "selected node writes) to the asset key of another component that writes the same "
+            "data. Its assets then sit downstream of that asset, and runs order them after it.",
+            examples=[{"companies": "ingest/companies"}, {"doubled_upstream": ["hooked", "doubled"]}],
+        ),
+    ] = field(default_factory=dict)
     defs_state: Annotated[
         DefsStateConfigArgs,
         Resolver.default(
@@ -335,6 +355,15 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
                 value=self.pipelines,
                 fix="add the pipeline that writes it to `pipelines`, or declare it in the catalog.",
             )
+        unknown = [d for d in self.inputs if d not in plan.external]
+        if unknown:
+            raise KedroComponentError(
+                f"{unknown} are not raw inputs of the selected pipelines (raw inputs: {plan.external}).",
+                source=source,
+                field="inputs",
+                value=unknown[0],
+                fix="map only catalog datasets that the project reads and no selected node writes.",
+            )
         target = KedroTarget(
             project_path=snapshot.project_path,
             package_name=snapshot.package_name,
@@ -347,7 +376,9 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
         orchestration = Orchestration(self, snapshot, plan, source)
         specs = orchestration.asset_specs(self._asset_specs(plan))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
-        assets: list[Any] = [specs[d] for d in plan.external]
+        claim_package(snapshot.package_name, snapshot.project_path, source)
+        claim_asset_keys([keys[d] for d in keys if d not in self.inputs], source)
+        assets: list[Any] = [specs[d] for d in plan.external if d not in self.inputs]
         for step in plan.steps:
             assets.append(self._step_asset(target, plan, step, specs, keys, orchestration.options_for(step)))
         return dg.Definitions(
@@ -367,6 +398,8 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
     def _asset_specs(self, plan: StepPlan) -> dict[str, dg.AssetSpec]:
         datasets = [*plan.external, *(d for step in plan.steps for d in step.assets)]
         specs = {d: self.get_asset_spec(plan, d) for d in datasets}
+        for dataset, key in self.inputs.items():  # raw inputs written by another component
+            specs[dataset] = specs[dataset].replace_attributes(key=key)
         # deps follow the translated keys of upstream datasets
         for dataset in plan.producer.keys() & specs.keys():
             deps = [specs[d].key for d in upstream_datasets(plan, dataset)]
