@@ -1,0 +1,1 @@
+"""Fleet operations reports built on spaceflights data."""
