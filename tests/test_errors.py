@@ -74,3 +74,12 @@ def test_kedro_project_that_fails_to_import_shows_kedros_error(broken_file, line
     assert "Kedro could not load the project" in output
     assert shown in output
     assert "attributes.project_path" in output
+
+
+def test_unknown_kedro_env(kedro_project, dg_project):
+    project = kedro_project("hooked")
+    dg_project.add_component("hooked", {"project_path": str(project), "env": "nope"})
+    output = check_defs_fails(dg_project)
+    assert "attributes.env = 'nope'" in output
+    assert "Kedro env 'nope' has no folder" in output
+    assert "Available envs: ['base', 'local']" in output

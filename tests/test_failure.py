@@ -57,3 +57,21 @@ def test_failing_node_then_reexecution_from_failure(executor, kedro_project, dg_
     assert (project / "data/03_primary/checked.csv").exists()
     ran = [r["node"] for r in read_records(records_file) if r["hook"] == "before_node_run"]
     assert ran == ["maybe_fail"]
+
+
+def test_a_failure_late_in_a_step_keeps_the_materializations_of_earlier_nodes(kedro_project, dg_project, tmp_path):
+    project = kedro_project("hooked")
+    flag = tmp_path / "fail.flag"
+    flag.write_text("fail")
+    dg_project.env["HOOKED_FAIL_FLAG"] = str(flag)
+    dg_project.add_component("hooked", {"project_path": str(project), "group_by": "pipeline"})
+    assert dg_project.launch(job="hooked__default", config=IN_PROCESS, check=False).returncode != 0
+    recorded = dg_project.python(
+        """
+        from dagster import AssetKey, DagsterInstance
+        instance = DagsterInstance.get()
+        print(instance.get_latest_materialization_event(AssetKey("doubled")) is not None)
+        print(instance.get_latest_materialization_event(AssetKey("checked")) is not None)
+        """
+    ).stdout.split()
+    assert recorded == ["True", "False"]

@@ -42,7 +42,7 @@ def test_reading_leaves_kedro_globals_as_they_were(kedro_project):
 def test_snapshot_from_another_interpreter_equals_the_in_process_one(kedro_project):
     project = kedro_project("hooked")
     printed = subprocess.run(
-        [sys.executable, "-m", "dagster_kedro.project", "--project-path", str(project), "--pipeline", "report"],
+        [sys.executable, "-m", "dagster_kedro", "--project-path", str(project), "--pipeline", "report"],
         capture_output=True,
         text=True,
         check=True,

@@ -295,7 +295,7 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
     @property
     def defs_state_config(self) -> DefsStateConfig:
         identity = json.dumps(
-            [self.project_path, self.env, self.conf_source, self._read_pipelines(), self._read_params()],
+            [self.project_path, self._env, self.conf_source, self._read_pipelines(), self._read_params()],
             sort_keys=True,
             default=str,
         )
@@ -323,12 +323,16 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
         snapshot = load_fresh_snapshot(state_path, self.project_path, self.conf_source)
         return self.build_defs_from_snapshot(snapshot or self.read_snapshot(), _yaml_file(context))
 
+    @property
+    def _env(self) -> str | None:
+        return self.env or os.environ.get("KEDRO_ENV")
+
     def read_snapshot(self) -> ProjectSnapshot:
         """Read the Kedro project now (imports its pipelines); state loads skip this."""
         with job_pipeline_errors(self.pipelines, self.jobs):
             return read_project(
                 self.project_path,
-                env=self.env or os.environ.get("KEDRO_ENV"),
+                env=self._env,
                 conf_source=self.conf_source,
                 runtime_params=self._read_params(),
                 pipelines=self._read_pipelines(),

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,16 +90,16 @@ def execute_step(
     inputs: Mapping[str, Any],
     runtime_params: Mapping[str, Any] | None,
 ) -> Iterator[dg.Output]:
-    """Run the nodes that the selected assets of ``step`` need, then report each asset."""
+    """Run the nodes that the selected assets of ``step`` need, reporting each asset as soon as
+    its node has finished (so a later failing node leaves earlier materializations recorded)."""
     from kedro.runner import Task
 
     from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
 
     selected = [d for d in step.assets if keys[d] in context.selected_asset_keys]
-    node_names = plan.nodes_to_run(step, set(selected))
-    nodes = load_nodes(target, node_names)
-    params = effective_runtime_params(target, runtime_params)
+    nodes = load_nodes(target, plan.nodes_to_run(step, set(selected)))
     save_version = run_save_version(context.instance, context.run_id)
+    params = effective_runtime_params(target, runtime_params)
     session = open_session(target.project_path, target.env, target.conf_source, params)
     catalog = session_catalog(session.load_context(), save_version)
     hook_manager = session_hook_manager(session)
@@ -108,7 +109,6 @@ def execute_step(
         for dataset in [*node.inputs, *node.outputs]:
             catalog.get(dataset, fallback_to_runtime_pattern=True)
 
-    durations = {}
     with forward_kedro_logs(context.log):
         for position, node in enumerate(nodes, start=1):
             context.log.info(f"Kedro node {position}/{len(nodes)}: {node.name}")
@@ -117,23 +117,23 @@ def execute_step(
                 Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=context.run_id).execute()
             except Exception as error:
                 raise KedroNodeError(node.name, error) from error
-            durations[node.name] = time.perf_counter() - started
+            metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4)}
+            for dataset in (d for d in selected if d in node.outputs):
+                yield _output(context, plan, dataset, keys[dataset], catalog, dict(metadata), save_version)
 
-    for dataset in selected:
-        info = plan.snapshot.dataset(dataset)
-        producer = plan.producer[dataset]
-        metadata: dict[str, Any] = {"kedro/node": producer}
-        if producer in durations:
-            metadata["kedro/node_seconds"] = round(durations[producer], 4)
-        if info.versioned:
-            metadata["kedro/save_version"] = save_version
-        value = None
-        if not info.is_persisted:
-            value = catalog.load(dataset)
-            if dataset not in plan.stored_memory:
-                RUN_RESULT_VALUES.setdefault(context.run_id, {})[dataset] = value
-                value = None
-        yield dg.Output(value, output_name=keys[dataset].to_python_identifier(), metadata=metadata)
+
+def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, metadata: dict, save_version: str) -> dg.Output:
+    """The Dagster output of one dataset: a value only for memory data stored by the IO manager."""
+    info = plan.snapshot.dataset(dataset)
+    if info.versioned:
+        metadata["kedro/save_version"] = save_version
+    value = None
+    if not info.is_persisted:
+        value = catalog.load(dataset)
+        if dataset not in plan.stored_memory:
+            RUN_RESULT_VALUES.setdefault(context.run_id, {})[dataset] = value
+            value = None
+    return dg.Output(value, output_name=key.to_python_identifier(), metadata=metadata)
 
 
 class _ForwardToDagster(logging.Handler):
@@ -156,14 +156,12 @@ class _ForwardToDagster(logging.Handler):
             self._busy.on = False
 
 
-class forward_kedro_logs:
-    """Context manager attaching :class:`_ForwardToDagster` to the root logger."""
-
-    def __init__(self, dagster_log: Any):
-        self._handler = _ForwardToDagster(dagster_log)
-
-    def __enter__(self) -> None:
-        logging.getLogger().addHandler(self._handler)
-
-    def __exit__(self, *exc: object) -> None:
-        logging.getLogger().removeHandler(self._handler)
+@contextmanager
+def forward_kedro_logs(dagster_log: Any) -> Iterator[None]:
+    """Attach :class:`_ForwardToDagster` to the root logger for the duration of the step."""
+    handler = _ForwardToDagster(dagster_log)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)

@@ -158,7 +158,7 @@ def resolve_executor(spec: ExecutorSpec, *, label: str, source: Path | None, fie
     else:
         result = process_config(schema.config_type, config)
         if not result.success:
-            problems = "; ".join(error.message for error in result.errors or [])
+            problems = "; ".join(_short(error.message) for error in result.errors or [])
             raise KedroComponentError(
                 f"invalid config for executor '{label}' (type {spec.type}): {problems}",
                 source=source,
@@ -169,6 +169,12 @@ def resolve_executor(spec: ExecutorSpec, *, label: str, source: Path | None, fie
             )
         processed = result.value or {}
     return ResolvedExecutor(label=label, type=spec.type, definition=definition, raw_config=config, config=processed)
+
+
+def _short(message: str) -> str:
+    """Dagster's message without the full schema dump (the fix names the allowed keys)."""
+    head, _, _ = message.partition(' Expected: "')
+    return head if len(message) > 240 else message
 
 
 def _top_level_keys(schema: Any) -> list[str]:

@@ -62,11 +62,25 @@ def activate_project(project_path: str | Path) -> Any:
     path = Path(project_path).resolve()
     if _ACTIVE_PROJECT.get("path") != path:
         _ACTIVE_PROJECT.clear()
+        _forget_package_from_elsewhere(path)
         metadata = bootstrap_project(path)
         validate_settings()  # dynaconf would otherwise swallow an ImportError in settings.py
         _ACTIVE_PROJECT.update(path=path, metadata=metadata)
     pipelines.set_requested(None)
     return _ACTIVE_PROJECT["metadata"]
+
+
+def _forget_package_from_elsewhere(project_path: Path) -> None:
+    """Drop an imported package of the same name that lives outside ``project_path`` (another
+    copy or checkout of the project), so its modules are imported from this project."""
+    import tomllib
+
+    package = tomllib.loads((project_path / "pyproject.toml").read_text())["tool"]["kedro"]["package_name"]
+    loaded = sys.modules.get(package)
+    location = getattr(loaded, "__file__", None) or ""
+    if loaded is not None and not Path(location).resolve().is_relative_to(project_path):
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+            del sys.modules[name]
 
 
 def registered_pipelines(names: list[str]) -> dict[str, Pipeline]:

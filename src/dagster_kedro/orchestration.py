@@ -1,15 +1,32 @@
-"""Names and jobs: how steps and pipelines show up in Dagster's job list.
+"""Jobs, retries and per-node overrides: how Kedro pipelines show up in Dagster's job list.
 
 Names are derived from the Kedro package name so that several Kedro projects can live in one
 code location without clashing (op names must be unique across a whole location).
+
+A job of the YAML's ``jobs:`` selects a registered pipeline narrowed by the same filters as
+``kedro run`` (Kedro's own ``Pipeline.filter``, applied to the snapshot's nodes), and becomes an
+asset job over the assets those nodes write. Steps are subsettable, so a job that selects part of
+a step runs only the nodes that part needs. Everything is validated while the definitions load:
+a bad job is a :class:`KedroComponentError` naming the job and the field.
 """
 
 from __future__ import annotations
 
-import dagster as dg
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
+import dagster as dg
+from dagster.components.resolved.model import Resolver
+
+from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.executors import ExecutorCatalog, ExecutorRef, ResolvedExecutor, describe, register_default_executor
 from dagster_kedro.snapshot import ProjectSnapshot
 from dagster_kedro.steps import Step, StepPlan, python_identifier
+
+FILTER_FIELDS = ("tags", "node_names", "from_nodes", "to_nodes", "from_inputs", "to_outputs", "node_namespaces")
 
 
 def op_name(snapshot: ProjectSnapshot, step: Step) -> str:
@@ -22,19 +39,355 @@ def default_job_name(snapshot: ProjectSnapshot, pipeline: str) -> str:
     return f"{python_identifier(snapshot.package_name)}__{python_identifier(readable)}"
 
 
+class RetryPolicySpec(dg.Model, dg.Resolvable):
+    """Dagster's RetryPolicy for the steps of a job, or of the steps holding some nodes."""
+
+    max_retries: int = 1
+    delay: float | None = None
+    backoff: Literal["linear", "exponential"] | None = None
+    jitter: Literal["full", "plus_minus"] | None = None
+
+    def to_dagster(self) -> dg.RetryPolicy:
+        return dg.RetryPolicy(
+            max_retries=self.max_retries,
+            delay=self.delay,
+            backoff=dg.Backoff.EXPONENTIAL if self.backoff == "exponential" else dg.Backoff.LINEAR if self.backoff else None,
+            jitter=dg.Jitter.FULL if self.jitter == "full" else dg.Jitter.PLUS_MINUS if self.jitter else None,
+        )
+
+
+class KedroFilterSpec(dg.Model, dg.Resolvable):
+    """The filters of ``kedro run``; combined as Kedro combines them (``Pipeline.filter``)."""
+
+    tags: list[str] | None = None
+    node_names: list[str] | None = None
+    from_nodes: list[str] | None = None
+    to_nodes: list[str] | None = None
+    from_inputs: list[str] | None = None
+    to_outputs: list[str] | None = None
+    node_namespaces: list[str] | None = None
+
+    def given(self) -> dict[str, list[str]]:
+        return {name: list(getattr(self, name)) for name in FILTER_FIELDS if getattr(self, name) is not None}
+
+
+class KedroJobSpec(dg.Model, dg.Resolvable):
+    """One asset job: a registered pipeline, narrowed like ``kedro run``."""
+
+    name: str
+    pipeline: str = "__default__"
+    filter: KedroFilterSpec | None = None
+    executor: ExecutorRef | None = None
+    runtime_params: dict[str, Any] = {}
+    retry_policy: RetryPolicySpec | None = None
+    tags: dict[str, str] = {}
+    description: str | None = None
+
+
+class NodeOverrideSpec(dg.Model, dg.Resolvable):
+    """What applies to the step holding a node: retries, op tags, a concurrency pool."""
+
+    retry_policy: RetryPolicySpec | None = None
+    op_tags: dict[str, Any] = {}
+    pool: str | None = None
+
+
+@dataclass
+class StepOptions:
+    """Keyword arguments of a step's multi-asset that orchestration decides."""
+
+    retry_policy: dg.RetryPolicy | None = None
+    pool: str | None = None
+    op_tags: dict[str, Any] = field(default_factory=dict)
+    backfill_policy: dg.BackfillPolicy | None = None
+
+
+def _noop(*args: Any, **kwargs: Any) -> None:  # pragma: no cover - never called
+    return None
+
+
+def filter_nodes(snapshot: ProjectSnapshot, pipeline: str, filters: Mapping[str, list[str]]) -> list[str]:
+    """Names of ``pipeline``'s nodes that ``kedro run --pipeline P <filters>`` would run.
+
+    Kedro's own ``Pipeline.filter`` on stand-in nodes rebuilt from the snapshot (same names,
+    namespaces, tags, inputs and outputs), so the semantics are Kedro's without the live project.
+    Raises ``ValueError`` (Kedro's message) when the filters leave nothing.
+    """
+    from kedro.pipeline import Node, Pipeline
+
+    names = snapshot.pipelines[pipeline]
+    if not filters:
+        return list(names)
+    nodes = []
+    for name in names:
+        node = snapshot.nodes[name]
+        prefix = f"{node.namespace}." if node.namespace else ""
+        short = name[len(prefix):] if prefix and name.startswith(prefix) else name
+        nodes.append(
+            Node(
+                _noop,
+                list(node.inputs) or None,
+                list(node.outputs) or None,
+                name=short,
+                namespace=node.namespace,
+                tags=node.tags,
+            )
+        )
+    return [node.name for node in Pipeline(nodes).filter(**filters).nodes]
+
+
+def resolve_node_overrides(
+    overrides: Mapping[str, NodeOverrideSpec] | None, plan: StepPlan, source: Path | None
+) -> dict[str, StepOptions]:
+    """Step name -> options, from overrides keyed by node name, ``tag:<tag>`` or ``*``.
+
+    An override applies to the whole step holding a matching node (with ``group_by: node``, to
+    exactly that node). A node-name key wins over a tag key, which wins over ``*``; two keys of
+    the same kind giving one step different pools or retry policies are a load error.
+    """
+    result: dict[str, StepOptions] = {}
+    if not overrides:
+        return result
+    nodes = plan.snapshot.nodes
+    matches: dict[str, set[str]] = {}
+    for key in overrides:
+        if key == "*":
+            matched = set(nodes)
+        elif key.startswith("tag:"):
+            matched = {n for n, node in nodes.items() if key[4:] in node.tags}
+        else:
+            matched = {key} & set(nodes)
+        if not matched:
+            known_tags = sorted({t for node in nodes.values() for t in node.tags})
+            raise KedroComponentError(
+                f"node override '{key}' matches no node of the selected pipelines.",
+                source=source,
+                field=f"node_overrides.{key}",
+                fix=f"key overrides by a node name, 'tag:<tag>' (tags here: {known_tags}) or '*'.",
+            )
+        matches[key] = matched
+    def rank(key: str) -> int:  # more specific overrides win: '*' < 'tag:...' < node name
+        return 0 if key == "*" else 1 if key.startswith("tag:") else 2
+
+    ordered = sorted(overrides, key=rank)
+    for step in plan.steps:
+        options = StepOptions()
+        chosen: dict[str, tuple[int, str, Any]] = {}
+        for key in ordered:
+            if not matches[key].intersection(step.nodes):
+                continue
+            spec = overrides[key]
+            options.op_tags.update(spec.op_tags)
+            for what, value in (("pool", spec.pool), ("retry_policy", spec.retry_policy)):
+                if value is None:
+                    continue
+                earlier = chosen.get(what)
+                if earlier and earlier[0] == rank(key) and repr(earlier[2]) != repr(value):
+                    raise KedroComponentError(
+                        f"step '{step.name}' (nodes {list(step.nodes)}) gets different {what} values "
+                        f"from overrides '{earlier[1]}' and '{key}'; an override applies to the whole "
+                        "step holding the node.",
+                        source=source,
+                        field=f"node_overrides.{key}.{what}",
+                        fix="use group_by: node for per-node precision, or give these nodes the same value.",
+                    )
+                chosen[what] = (rank(key), key, value)
+        options.pool = chosen["pool"][2] if "pool" in chosen else None
+        options.retry_policy = chosen["retry_policy"][2].to_dagster() if "retry_policy" in chosen else None
+        result[step.name] = options
+    return result
+
+
+def snapshot_pipelines(pipelines: list[str], jobs: list[KedroJobSpec] | None) -> list[str]:
+    """The pipelines to read: the component's, then those its jobs select (each once)."""
+    return list(dict.fromkeys([*pipelines, *(job.pipeline for job in jobs or [])]))
+
+
+@contextmanager
+def job_pipeline_errors(pipelines: list[str], jobs: list[KedroJobSpec] | None) -> Iterator[None]:
+    """Re-raise "pipeline not registered" as an error of the job that selects it."""
+    try:
+        yield
+    except KedroComponentError as error:
+        if error.field == "pipelines":
+            for index, job in enumerate(jobs or []):
+                if job.pipeline not in pipelines and repr(job.pipeline) in error.problem:
+                    raise KedroComponentError(
+                        f"job '{job.name}' selects pipeline '{job.pipeline}': {error.problem}",
+                        field=f"jobs[{index}].pipeline",
+                        value=job.pipeline,
+                        fix=error.fix,
+                    ) from error.__cause__
+        raise
+
+
+# KedroTarget -> what a run of that target adds to its runtime params (job params, partitions).
+RUN_LAYERS: dict[Any, RunLayers] = {}
+
+
+@dataclass
+class RunLayers:
+    job_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    partitions: Any = None  # partitions.PartitionPlan
+
+
+def run_runtime_params(
+    target: Any, job_name: str | None, run_tags: Mapping[str, str], config_overrides: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Runtime params a run adds over the YAML's: the job's, the run config's, the partition's.
+
+    Later layers win: job ``runtime_params`` < run config (Launchpad, schedules) < the partition
+    key and window of a partitioned run.
+    """
+    from dagster_kedro.kedro_runtime import nested_params
+
+    layers = RUN_LAYERS.get(target)
+    if layers is None:
+        return dict(config_overrides or {})
+    partition = layers.partitions.params_for_run(run_tags) if layers.partitions else {}
+    return nested_params(layers.job_params.get(job_name or "", {}), config_overrides or {}, partition)
+
+
+@dataclass
+class JobBuild:
+    name: str
+    job: dg.UnresolvedAssetJobDefinition
+    datasets: list[str]
+    partitioned: bool
+
+
+class Orchestration:
+    """Everything the YAML declares about running the project, validated against the snapshot."""
+
+    def __init__(self, component: Any, snapshot: ProjectSnapshot, plan: StepPlan, source: Path | None):
+        from dagster_kedro.partitions import PartitionPlan
+
+        self.component, self.snapshot, self.plan, self.source = component, snapshot, plan, source
+        self.executors = ExecutorCatalog(getattr(component, "executors", None), source)
+        self.default_executor: ResolvedExecutor | None = self.executors.resolve(
+            getattr(component, "executor", None), field_name="executor", label="executor"
+        )
+        self.step_options = resolve_node_overrides(getattr(component, "node_overrides", None), plan, source)
+        spec = getattr(component, "partitions", None)
+        self.partitions = PartitionPlan(spec, plan, source) if spec is not None else None
+        if self.partitions and self.partitions.backfill_policy:
+            # on every step: a range run (`dg launch --partition-range`) needs the policy on every
+            # asset it selects, unpartitioned ones included
+            for step in plan.steps:
+                self.step_options.setdefault(step.name, StepOptions()).backfill_policy = (
+                    self.partitions.backfill_policy
+                )
+
+    def options_for(self, step: Step) -> StepOptions:
+        return self.step_options.get(step.name) or StepOptions()
+
+    def asset_specs(self, specs: dict[str, dg.AssetSpec]) -> dict[str, dg.AssetSpec]:
+        return self.partitions.asset_specs(specs) if self.partitions else specs
+
+    def definitions(self, keys: Mapping[str, dg.AssetKey], target: Any) -> dict[str, Any]:
+        """jobs, schedules and sensors for ``dg.Definitions``; registers the run layers."""
+        from dagster_kedro.schedules import build_schedules, build_sensors
+
+        register_default_executor(
+            [op_name(self.snapshot, step) for step in self.plan.steps], self.default_executor
+        )
+        layers = RunLayers(partitions=self.partitions)
+        RUN_LAYERS[target] = layers
+        jobs = self._jobs(keys, layers)
+        by_name = {job.name: job for job in jobs}
+        return {
+            "jobs": [job.job for job in jobs],
+            "schedules": build_schedules(getattr(self.component, "schedules", None) or [], by_name, self),
+            "sensors": build_sensors(getattr(self.component, "sensors", None) or [], by_name, self),
+        }
+
+    def _jobs(self, keys: Mapping[str, dg.AssetKey], layers: RunLayers) -> list[JobBuild]:
+        specs: list[KedroJobSpec] | None = getattr(self.component, "jobs", None)
+        if specs is None:
+            specs = [
+                KedroJobSpec(name=default_job_name(self.snapshot, pipeline), pipeline=pipeline)
+                for pipeline in self.snapshot.pipelines
+            ]
+            fields = [None] * len(specs)
+        else:
+            fields = [f"jobs[{i}]" for i in range(len(specs))]
+        builds: list[JobBuild] = []
+        for spec, where in zip(specs, fields):
+            if any(b.name == spec.name for b in builds):
+                raise KedroComponentError(
+                    f"job name '{spec.name}' is used twice.",
+                    source=self.source,
+                    field=f"{where}.name",
+                    value=spec.name,
+                    fix="give every job of `jobs` a name of its own.",
+                )
+            builds.append(self._job(spec, where, keys))
+            layers.job_params[spec.name] = dict(spec.runtime_params)
+        return builds
+
+    def _job(self, spec: KedroJobSpec, where: str | None, keys: Mapping[str, dg.AssetKey]) -> JobBuild:
+        snapshot = self.snapshot
+        if spec.pipeline not in snapshot.pipelines:
+            raise KedroComponentError(
+                f"job '{spec.name}' selects pipeline '{spec.pipeline}', which is not registered.",
+                source=self.source,
+                field=f"{where}.pipeline",
+                value=spec.pipeline,
+                fix=f"use one of the pipelines read for this component: {sorted(snapshot.pipelines)}.",
+            )
+        filters = spec.filter.given() if spec.filter else {}
+        try:
+            nodes = filter_nodes(snapshot, spec.pipeline, filters)
+        except ValueError as error:
+            raise KedroComponentError(
+                f"job '{spec.name}': the filter selects no node of pipeline '{spec.pipeline}': {error}",
+                source=self.source,
+                field=f"{where}.filter",
+                value=filters,
+                fix="check the tags and node/dataset names against `kedro registry describe "
+                f"{spec.pipeline}`; the filters combine as in `kedro run`.",
+            ) from None
+        written = [d for n in nodes for d in snapshot.nodes[n].outputs if d in keys]
+        datasets = list(dict.fromkeys(written))
+        if not datasets:
+            raise KedroComponentError(
+                f"job '{spec.name}': the filter selects nodes {nodes}, which write no asset (only "
+                "memory data consumed inside their step).",
+                source=self.source,
+                field=f"{where}.filter" if where else "pipelines",
+                value=filters,
+                fix="widen the filter to a node that writes a catalog dataset.",
+            )
+        label = f"{spec.name} executor"
+        executor = self.executors.resolve(spec.executor, field_name=f"{where}.executor", label=label)
+        executor = executor or self.default_executor
+        partitioned = bool(self.partitions and self.partitions.any_partitioned(datasets))
+        described = f"Kedro pipeline '{spec.pipeline}' of {snapshot.project_name}"
+        if filters:
+            described += " filtered by " + ", ".join(f"{k}={v}" for k, v in filters.items())
+        described += f". Executor: {describe(executor)}."
+        if spec.retry_policy:
+            described += f" Retries: {spec.retry_policy.max_retries}."
+        tags = {
+            "kedro/project": snapshot.package_name,
+            "kedro/pipeline": spec.pipeline,
+            **({"kedro/executor": describe(executor)} if executor else {}),
+            **spec.tags,
+        }
+        job = dg.define_asset_job(
+            spec.name,
+            selection=dg.AssetSelection.assets(*(keys[d] for d in sorted(datasets))),
+            description=spec.description or described,
+            tags=tags,
+            executor_def=executor.job_executor() if executor else None,
+            op_retry_policy=spec.retry_policy.to_dagster() if spec.retry_policy else None,
+            partitions_def=self.partitions.partitions_def if partitioned else None,
+        )
+        return JobBuild(spec.name, job, datasets, partitioned)
+
+
 def default_jobs(
     snapshot: ProjectSnapshot, plan: StepPlan, keys: dict[str, dg.AssetKey]
 ) -> list[dg.UnresolvedAssetJobDefinition]:
     """One asset job per selected pipeline, over the assets its nodes write."""
-    jobs = []
-    for pipeline, node_names in snapshot.pipelines.items():
-        written = {d for n in node_names for d in snapshot.nodes[n].outputs if d in keys}
-        jobs.append(
-            dg.define_asset_job(
-                default_job_name(snapshot, pipeline),
-                selection=dg.AssetSelection.assets(*(keys[d] for d in sorted(written))),
-                description=f"Kedro pipeline '{pipeline}' of {snapshot.project_name}.",
-                tags={"kedro/project": snapshot.package_name, "kedro/pipeline": pipeline},
-            )
-        )
-    return jobs
+    return [build.job for build in Orchestration(None, snapshot, plan, None)._jobs(keys, RunLayers())]

@@ -3,7 +3,7 @@
 The read happens in the calling process with Kedro's globals saved and restored around it
 (see ``kedro_runtime.preserved_kedro_globals``): a subprocess would isolate it as well but costs
 a Python start plus every import again on each load. The same function runs as
-``python -m dagster_kedro.project --project-path P`` for callers that want the read done by
+``python -m dagster_kedro --project-path P`` for callers that want the read done by
 another interpreter (a project pinned to its own virtualenv); it prints the snapshot as JSON.
 """
 
@@ -89,6 +89,7 @@ def read_project(
             )
         registered = registered_pipelines(known)
         selected = {name: registered[name] for name in wanted}
+        _validate_env(path, env, conf_source)
         membership: dict[str, list[str]] = {}
         for name, pipeline in registered.items():
             for node in pipeline.nodes if name != "__default__" else []:
@@ -133,6 +134,19 @@ def project_fingerprint(project_path: str | Path, conf_source: str | None = None
             digest.update(str(file.relative_to(path) if file.is_relative_to(path) else file).encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _validate_env(project_path: Path, env: str | None, conf_source: str | None) -> None:
+    """Kedro reads an unknown env as an empty config; say so instead of failing later."""
+    conf = Path(conf_source) if conf_source else project_path / "conf"
+    if env and conf.is_dir() and not (conf / env).is_dir():
+        available = sorted(p.name for p in conf.iterdir() if p.is_dir())
+        raise KedroComponentError(
+            f"Kedro env '{env}' has no folder {conf / env}. Available envs: {available}.",
+            field="env",
+            value=env,
+            fix="use one of the available envs (or unset KEDRO_ENV), or create the folder.",
+        )
 
 
 def _catalog_config(loader: Any) -> dict[str, Any]:
@@ -211,7 +225,7 @@ def _jsonable(value: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m dagster_kedro.project",
+        prog="python -m dagster_kedro",
         description="Print the dagster-kedro snapshot of a Kedro project as JSON.",
     )
     parser.add_argument("--project-path", required=True)
@@ -230,6 +244,3 @@ def main(argv: list[str] | None = None) -> None:
         )
     sys.stdout.write(snapshot.to_json() + "\n")
 
-
-if __name__ == "__main__":
-    main()

@@ -51,6 +51,8 @@ class KedroRunExecutor(dg.Executor):
 
     def __getattr__(self, name: str) -> Any:
         # engine-specific API the engine's own loop calls on plan_context.executor (celery: app_args)
+        if name == "_inner":
+            raise AttributeError(name)
         return getattr(self._inner, name)
 
     @property
@@ -101,6 +103,9 @@ class _KedroRun:
             .get("config", {})
             .get("runtime_params")
         )
+        from dagster_kedro.orchestration import run_runtime_params  # job params, partitions
+
+        overrides = run_runtime_params(target, plan_context.job_name, plan_context.dagster_run.tags, overrides)
         params = effective_runtime_params(target, overrides)
         self.pipeline = Pipeline(load_nodes(target, node_names))
         session = open_session(target.project_path, target.env, target.conf_source, params)

@@ -32,7 +32,7 @@ class KedroProjectScaffolder(Scaffolder[KedroScaffoldParams]):
     def scaffold(self, request: ScaffoldRequest[KedroScaffoldParams]) -> None:
         from dagster_kedro.project import validate_kedro_project_path
 
-        project = Path(request.params.project_path).expanduser().absolute()
+        project = Path(request.params.project_path).expanduser().resolve()
         try:
             validate_kedro_project_path(project)
         except KedroComponentError as error:
@@ -42,7 +42,7 @@ class KedroProjectScaffolder(Scaffolder[KedroScaffoldParams]):
                 value=request.params.project_path,
                 fix=error.fix,
             ) from None
-        defs_folder = request.target_path.absolute()
+        defs_folder = request.target_path.resolve()
         project_path = os.path.relpath(project, defs_folder)
         if request.scaffold_format != "yaml":
             attributes = {"project_path": project_path, "env": request.params.env}

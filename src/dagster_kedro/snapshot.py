@@ -3,7 +3,7 @@
 Everything Dagster needs at load time (pipelines, nodes, datasets, where the code lives) is
 captured here as pydantic models, so that building Definitions never touches Kedro's
 process-wide state and the snapshot can be written to disk (component state) or produced by
-another Python interpreter (``python -m dagster_kedro.project``) and read back as JSON.
+another Python interpreter (``python -m dagster_kedro``) and read back as JSON.
 """
 
 from __future__ import annotations

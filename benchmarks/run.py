@@ -1,0 +1,656 @@
+"""Benchmarks of dagster-kedro: definitions load time, peak memory and full-run wall time.
+
+For every size N (default 10, 100, 1000 nodes) this generates a synthetic Kedro project
+(``generate_project.py``) and measures, each command a cold process with a fresh DAGSTER_HOME:
+
+* load: ``dg list defs --json`` on a dg project holding one ``KedroProjectComponent`` over the
+  project (group_by memory), reported as what it adds over the same command on a one-asset dg
+  project (the floor, measured in the same run next to it):
+    - with state: YAML ``defs_state: {management_type: LOCAL_FILESYSTEM, refresh_if_dev: false}``
+      after ``dg utils refresh-defs-state`` (the deployed set-up);
+    - without state: the same YAML with no state written (the component reads the project live);
+    - dev refresh: the YAML without ``defs_state`` (every ``dg`` command sets DAGSTER_IS_DEV_CLI,
+      so the state is rewritten on each load: what ``dg`` users get by default);
+* peak memory: the largest summed RSS of the command's process tree (polled from /proc);
+* run: ``dg launch --job <package>__default`` for each group_by (memory, namespace, node,
+  pipeline) under the in_process and multiprocess (max_concurrent 2) executors, as a ratio to
+  ``kedro run`` on the same project measured in the same run (both end to end);
+* the peer kedro-dagster (a separate virtualenv, ``--peer-venv``; see ``--setup-peer``): its
+  ``dg list defs --json`` and its default job under multiprocess (max_concurrent 2) and
+  in_process, on a copy of the same project scaffolded with ``kedro dagster init``.
+
+One-time setup (project generation, scaffolding, state refresh, byte-compiling, one warm-up
+load per dg project) is not timed. Medians over ``--repeat``. The machine is shared: before
+each measurement the script waits (up to ``--quiet-timeout`` s) for the 1-minute load average
+to drop under ``--max-load`` and records the load it started at.
+
+    python benchmarks/run.py --sizes 10,100 --repeat 1 --skip-slow
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_project import chain_lengths, generate  # noqa: E402
+
+BIN = Path(sys.executable).parent
+MODES = ("memory", "namespace", "node", "pipeline")
+EXECUTORS = {
+    "in_process": {"execution": {"config": {"in_process": {}}}},
+    "multiprocess": {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}},
+}
+WITH_STATE = {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False}
+SLOW_LIMIT_S = 600.0
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Measurement:
+    label: str
+    wall_s: float
+    cpu_s: float
+    peak_tree_mb: float
+    peak_proc_mb: float
+    returncode: int
+    load_at_start: float
+    log: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def _session_rss_kb(sid: int) -> int:
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        # fields[0] is state (field 3); session is field 6, rss field 24
+        if int(fields[3]) == sid:
+            total += int(fields[21]) * PAGE_KB
+    return total
+
+
+def wait_quiet(max_load: float, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while os.getloadavg()[0] > max_load and time.monotonic() < deadline:
+        time.sleep(5)
+    return os.getloadavg()[0]
+
+
+class Runner:
+    def __init__(self, logs: Path, max_load: float, quiet_timeout: float, verbose: bool = True):
+        self.logs = logs
+        self.max_load = max_load
+        self.quiet_timeout = quiet_timeout
+        self.verbose = verbose
+        self.count = 0
+        logs.mkdir(parents=True, exist_ok=True)
+
+    def measure(self, label: str, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 7200) -> Measurement:
+        """Run ``cmd`` as a cold process (its own session); wall, CPU of the tree, peak RSS."""
+        load = wait_quiet(self.max_load, self.quiet_timeout)
+        self.count += 1
+        log = self.logs / f"{self.count:03d}_{label.replace('/', '_').replace(' ', '_')}.log"
+        with open(log, "w") as out:
+            out.write(f"$ {' '.join(cmd)}\n# cwd {cwd}\n")
+            out.flush()
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            peak = [0]
+            done = threading.Event()
+
+            def poll() -> None:
+                while not done.is_set():
+                    peak[0] = max(peak[0], _session_rss_kb(proc.pid))
+                    done.wait(0.1)
+
+            poller = threading.Thread(target=poll, daemon=True)
+            poller.start()
+            timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+            timer.start()
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - start
+            timer.cancel()
+            done.set()
+            poller.join()
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        m = Measurement(
+            label=label,
+            wall_s=wall,
+            cpu_s=usage.ru_utime + usage.ru_stime,
+            peak_tree_mb=peak[0] / 1024,
+            peak_proc_mb=usage.ru_maxrss / 1024,
+            returncode=proc.returncode,
+            load_at_start=load,
+            log=str(log),
+        )
+        if self.verbose:
+            state = "ok" if m.ok else f"FAILED rc={m.returncode} (see {log})"
+            print(
+                f"  {label}: {wall:.2f}s wall, {m.cpu_s:.2f}s cpu, {m.peak_tree_mb:.0f} MB tree, load {load:.1f} {state}",
+                file=sys.stderr,
+                flush=True,
+            )
+        return m
+
+
+# --------------------------------------------------------------------------- projects
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_IS_DEV_CLI", "DAGSTER_HOME", "PYTHONPATH")}
+    env.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
+    return env
+
+
+def fresh_home(root: Path) -> Path:
+    home = Path(os.path.join(root, f"home_{time.time_ns()}"))
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+class DgProject:
+    """A minimal dg project, as in tests/conftest.py, with one defs folder entry."""
+
+    def __init__(self, root: Path, module: str):
+        self.root = root
+        self.module = module
+        self.defs = root / "src" / module / "defs"
+        if root.exists():
+            shutil.rmtree(root)
+        self.defs.mkdir(parents=True)
+        (root / "pyproject.toml").write_text(
+            textwrap.dedent(
+                f"""\
+                [project]
+                name = "{module.replace('_', '-')}"
+                version = "0.0.1"
+
+                [tool.dg]
+                directory_type = "project"
+
+                [tool.dg.project]
+                root_module = "{module}"
+                registry_modules = ["dagster_kedro"]
+                """
+            )
+        )
+        (self.defs.parent / "__init__.py").write_text("")
+        (self.defs / "__init__.py").write_text("")
+        (self.defs.parent / "definitions.py").write_text(
+            textwrap.dedent(
+                """\
+                from pathlib import Path
+
+                from dagster import definitions, load_from_defs_folder
+
+
+                @definitions
+                def defs():
+                    return load_from_defs_folder(path_within_project=Path(__file__).parent)
+                """
+            )
+        )
+
+    def add_component(self, name: str, attributes: dict[str, Any]) -> None:
+        folder = self.defs / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "defs.yaml").write_text(
+            yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes}, sort_keys=False)
+        )
+
+    def add_one_asset(self) -> None:
+        folder = self.defs / "one"
+        folder.mkdir()
+        (folder / "assets.py").write_text("import dagster as dg\n\n\n@dg.asset\ndef one() -> int:\n    return 1\n")
+
+    def env(self, homes: Path) -> dict[str, str]:
+        return {**base_env(), "DAGSTER_HOME": str(fresh_home(homes)), "PYTHONPATH": str(self.root / "src")}
+
+    def clear_state(self) -> None:
+        """Remove the LOCAL_FILESYSTEM component state (``<defs module>/.local_defs_state``)."""
+        shutil.rmtree(self.defs / ".local_defs_state", ignore_errors=True)
+
+
+def clean_outputs(project: Path) -> None:
+    """Remove what earlier runs wrote, so every run starts from the raw data."""
+    for folder in (project / "data").iterdir():
+        if folder.name != "01_raw":
+            shutil.rmtree(folder)
+            folder.mkdir()
+    for extra in ("sessions", "logs"):
+        shutil.rmtree(project / extra, ignore_errors=True)
+    for log in project.glob("dagster_run_info.log*"):
+        log.unlink()
+
+
+def check(result: subprocess.CompletedProcess, what: str) -> subprocess.CompletedProcess:
+    if result.returncode != 0:
+        raise RuntimeError(f"setup step failed: {what}\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def expected_steps(n: int, group_by: str) -> int:
+    """Steps of the default job for the generated shape (memory pairs each memory output with
+    its reader; the last output of a chain is persisted)."""
+    lengths = chain_lengths(n)
+    return {
+        "memory": sum((length + 1) // 2 for length in lengths),
+        "namespace": min(4, len(lengths)),
+        "node": n,
+        "pipeline": 1,
+    }[group_by]
+
+
+# --------------------------------------------------------------------------- peer
+
+
+PEER_DAGSTER_YML = """\
+executors:
+  multiprocess:
+    multiprocess:
+      max_concurrent: 2
+  sequential:
+    in_process:
+jobs:
+  default:
+    pipeline:
+      pipeline_name: __default__
+    executor: {executor}
+"""
+
+
+def write_peer_config(project: Path, executor: str) -> None:
+    """kedro-dagster's default job with one executor. Two jobs over the same nodes cannot
+    coexist there (both build ops named after the nodes: 'Conflicting definitions'), so the
+    executor is switched by rewriting conf/base/dagster.yml between runs."""
+    name = "multiprocess" if executor == "multiprocess" else "sequential"
+    (project / "conf" / "base" / "dagster.yml").write_text(PEER_DAGSTER_YML.format(executor=name))
+
+
+def setup_peer_venv(venv: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "-q"]
+    subprocess.run([*pip, "kedro-dagster==0.8.1"], check=True)
+    subprocess.run(
+        [*pip, "kedro-datasets[pandas-csvdataset,pickle-pickledataset]", "pandas"],
+        check=True,
+    )
+
+
+def peer_env(venv: Path, project: Path, homes: Path) -> dict[str, str]:
+    env = base_env()
+    env.update(
+        DAGSTER_HOME=str(fresh_home(homes)),
+        PYTHONPATH=str(project / "src"),
+        VIRTUAL_ENV=str(venv),
+        PATH=f"{venv / 'bin'}:{env.get('PATH', '')}",
+    )
+    return env
+
+
+def setup_peer_project(venv: Path, n: int, package: str, dest: Path, homes: Path) -> Path:
+    """The same synthetic project, scaffolded with ``kedro dagster init`` (its own copy)."""
+    generate(dest, n, package)
+    env = peer_env(venv, dest, homes)
+    check(
+        subprocess.run([str(venv / "bin" / "kedro"), "dagster", "init", "--env", "base", "--force"],
+                       cwd=dest, env=env, capture_output=True, text=True),
+        "kedro dagster init",
+    )
+    # the scaffolded job runs in process with a file logger and a schedule: use a plain default
+    # job with a multiprocess executor (max_concurrent 2, like ours) instead
+    write_peer_config(dest, "multiprocess")
+    return dest
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+@dataclass
+class SizeResult:
+    n: int
+    steps: dict[str, int]
+    load: dict[str, list[Measurement]] = field(default_factory=dict)
+    runs: dict[str, list[Measurement]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def median(ms: list[Measurement], attr: str = "wall_s") -> float | None:
+    values = [getattr(m, attr) for m in ms if m.ok]
+    return statistics.median(values) if values else None
+
+
+class Benchmark:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.work = Path(args.workdir)
+        if self.work.exists() and not args.keep:
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.homes = self.work / "homes"
+        self.runner = Runner(self.work / "logs", args.max_load, args.quiet_timeout)
+        self.peer_venv = Path(args.peer_venv) if args.peer_venv else None
+        self.per_step_process_s = args.step_process_seconds
+        self.peer_per_step_s = args.peer_step_process_seconds
+        self.floor = DgProject(self.work / "floor", "floor_defs")
+        self.floor.add_one_asset()
+
+    # ------------------------------------------------------------------ setup
+    def setup_size(self, n: int) -> dict[str, Any]:
+        package = f"synth_{n}"
+        kedro = generate(self.work / "kedro" / package, n, package)
+        compileall.compile_dir(str(kedro / "src"), quiet=1)
+        dg: dict[str, DgProject] = {}
+        for mode in MODES:
+            project = DgProject(self.work / f"dg_{n}_{mode}", f"defs_{n}_{mode}")
+            project.add_component("kedro", {"project_path": str(kedro), "group_by": mode, "defs_state": WITH_STATE})
+            dg[mode] = project
+        no_state = DgProject(self.work / f"dg_{n}_nostate", f"defs_{n}_nostate")
+        no_state.add_component("kedro", {"project_path": str(kedro), "defs_state": WITH_STATE})
+        dev = DgProject(self.work / f"dg_{n}_dev", f"defs_{n}_dev")
+        dev.add_component("kedro", {"project_path": str(kedro)})
+        peer = None
+        if self.peer_venv:
+            peer = setup_peer_project(self.peer_venv, n, package, self.work / "peer" / package, self.homes)
+            compileall.compile_dir(str(peer / "src"), quiet=1)
+        return {"package": package, "kedro": kedro, "dg": dg, "no_state": no_state, "dev": dev, "peer": peer}
+
+    def prepare_state(self, project: DgProject) -> None:
+        check(
+            subprocess.run([str(BIN / "dg"), "utils", "refresh-defs-state"], cwd=project.root,
+                           env=project.env(self.homes), capture_output=True, text=True),
+            f"dg utils refresh-defs-state in {project.root}",
+        )
+
+    def warm(self, project: DgProject) -> None:
+        check(
+            subprocess.run([str(BIN / "dg"), "list", "defs", "--json"], cwd=project.root,
+                           env=project.env(self.homes), capture_output=True, text=True),
+            f"dg list defs in {project.root}",
+        )
+
+    # ------------------------------------------------------------------ one size
+    def run_size(self, n: int) -> SizeResult:
+        print(f"== N={n}: setup", file=sys.stderr, flush=True)
+        p = self.setup_size(n)
+        result = SizeResult(n=n, steps={m: expected_steps(n, m) for m in MODES})
+        self.warm(self.floor)
+        has_state = self._state_backed()
+        if has_state:
+            for mode in self._modes():
+                self.prepare_state(p["dg"][mode])
+            self.warm(p["dg"]["memory"])
+        p["no_state"].clear_state()
+        self.warm(p["no_state"])  # compiles, reads live (no state is written with refresh_if_dev: false)
+        p["no_state"].clear_state()
+        if p["peer"]:
+            self._peer_list_warm(p["peer"])
+        print(f"== N={n}: load", file=sys.stderr, flush=True)
+        dg_list = [str(BIN / "dg"), "list", "defs", "--json"]
+        for _ in range(self.args.repeat):
+            self._add(result.load, "floor", self.runner.measure(f"N{n} load floor", dg_list, self.floor.root, self.floor.env(self.homes)))
+            p["no_state"].clear_state()
+            self._add(result.load, "without_state", self.runner.measure(
+                f"N{n} load without state", dg_list, p["no_state"].root, p["no_state"].env(self.homes)))
+            if has_state:
+                self._add(result.load, "with_state", self.runner.measure(
+                    f"N{n} load with state", dg_list, p["dg"]["memory"].root, p["dg"]["memory"].env(self.homes)))
+            if self.args.dev_refresh:
+                self._add(result.load, "dev_refresh", self.runner.measure(
+                    f"N{n} load dev refresh", dg_list, p["dev"].root, p["dev"].env(self.homes)))
+            if p["peer"]:
+                self._add(result.load, "peer", self.runner.measure(
+                    f"N{n} load kedro-dagster", [str(self.peer_venv / "bin" / "dg"), "list", "defs", "--json"],
+                    p["peer"], peer_env(self.peer_venv, p["peer"], self.homes)))
+        if self.args.no_runs:
+            return result
+        print(f"== N={n}: runs", file=sys.stderr, flush=True)
+        kedro = p["kedro"]
+        for _ in range(self.args.repeat):
+            clean_outputs(kedro)
+            self._add(result.runs, "kedro_run", self.runner.measure(
+                f"N{n} kedro run", [str(BIN / "kedro"), "run"], kedro, {**base_env(), "DAGSTER_HOME": str(fresh_home(self.homes))}))
+            for mode in self._modes():
+                for executor in self._executors():
+                    key = f"{mode}/{executor}"
+                    estimate = self._estimate(n, mode, executor, result)
+                    if self.args.skip_slow and estimate > SLOW_LIMIT_S:
+                        result.skipped[key] = f"estimated {estimate / 60:.0f} min"
+                        print(f"  N{n} {key}: skipped (estimated {estimate:.0f}s)", file=sys.stderr, flush=True)
+                        continue
+                    project = p["dg"][mode]
+                    clean_outputs(kedro)
+                    cmd = [str(BIN / "dg"), "launch", "--job", f"{p['package']}__default",
+                           "--config-json", json.dumps(EXECUTORS[executor])]
+                    self._add(result.runs, key, self.runner.measure(f"N{n} launch {key}", cmd, project.root, project.env(self.homes)))
+            if p["peer"]:
+                for executor in ("multiprocess", "in_process"):
+                    key = f"peer/{executor}"
+                    estimate = self._peer_estimate(n, key)
+                    if self.args.skip_slow and estimate > SLOW_LIMIT_S:
+                        result.skipped[key] = f"estimated {estimate / 60:.0f} min"
+                        print(f"  N{n} {key}: skipped (estimated {estimate:.0f}s)", file=sys.stderr, flush=True)
+                        continue
+                    clean_outputs(p["peer"])
+                    write_peer_config(p["peer"], executor)
+                    self._add(result.runs, key, self.runner.measure(
+                        f"N{n} launch {key}", [str(self.peer_venv / "bin" / "dg"), "launch", "--job", "local__default"],
+                        p["peer"], peer_env(self.peer_venv, p["peer"], self.homes)))
+        clean_outputs(kedro)
+        if p["peer"]:
+            write_peer_config(p["peer"], "multiprocess")
+        return result
+
+    def _peer_list_warm(self, project: Path) -> None:
+        check(
+            subprocess.run([str(self.peer_venv / "bin" / "dg"), "list", "defs", "--json"], cwd=project,
+                           env=peer_env(self.peer_venv, project, self.homes), capture_output=True, text=True),
+            f"kedro-dagster dg list defs in {project}",
+        )
+
+    def _modes(self) -> list[str]:
+        return [m for m in self.args.modes.split(",") if m]
+
+    def _executors(self) -> list[str]:
+        return [e for e in self.args.executors.split(",") if e]
+
+    @staticmethod
+    def _add(bucket: dict[str, list[Measurement]], key: str, m: Measurement) -> None:
+        bucket.setdefault(key, []).append(m)
+
+    @staticmethod
+    def _state_backed() -> bool:
+        from dagster.components.component.state_backed_component import StateBackedComponent
+
+        from dagster_kedro import KedroProjectComponent
+
+        return issubclass(KedroProjectComponent, StateBackedComponent)
+
+    def _estimate(self, n: int, mode: str, executor: str, result: SizeResult) -> float:
+        """Rough run time: multiprocess pays a process start (Python, dagster, kedro, defs) per
+        step, 2 at a time; in-process pays a small per-node cost."""
+        if executor == "in_process":
+            return 10 + 0.15 * n
+        return 10 + self.per_step_process_s * result.steps[mode] / 2
+
+    def _peer_estimate(self, n: int, key: str) -> float:
+        if key.endswith("in_process"):
+            return 15 + 0.5 * n
+        return 15 + self.peer_per_step_s * (n + 2) / 2
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(value: float | None, unit: str = "s", digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def versions(peer_venv: Path | None) -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {p: version(p) for p in ("dagster", "dagster-dg-cli", "kedro", "kedro-datasets", "pandas", "dagster-kedro")}
+    if peer_venv and (peer_venv / "bin" / "python").exists():
+        code = "from importlib.metadata import version as v; print(v('kedro-dagster'), v('dagster'), v('kedro'))"
+        r = subprocess.run([str(peer_venv / "bin" / "python"), "-c", code], capture_output=True, text=True)
+        if r.returncode == 0:
+            kd, dagster, kedro = r.stdout.split()
+            out["kedro-dagster (peer venv)"] = f"{kd} (dagster {dagster}, kedro {kedro})"
+    return out
+
+
+def machine() -> str:
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem_gib:.0f} GiB, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def report(results: list[SizeResult], args: argparse.Namespace) -> str:
+    lines: list[str] = []
+    v = versions(Path(args.peer_venv) if args.peer_venv else None)
+    lines.append(f"Machine: {machine()}. Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".")
+    loads = [m.load_at_start for r in results for ms in [*r.load.values(), *r.runs.values()] for m in ms]
+    if loads:
+        lines.append(
+            f"Repeat: {args.repeat} (medians). 1-minute load average at the start of measurements: "
+            f"{min(loads):.1f} to {max(loads):.1f} (median {statistics.median(loads):.1f})."
+        )
+    lines.append("")
+    lines.append("### Definitions load: `dg list defs --json`, cold process (group_by: memory)")
+    lines.append("")
+    lines.append(
+        "| N | floor (1 asset) | with state: total / **adds** | without state: total / **adds** "
+        "| dev refresh: total / **adds** | kedro-dagster: total / **adds** | peak RSS floor / with / without / kd |"
+    )
+    lines.append("|---|---|---|---|---|---|---|")
+    for r in results:
+        floor = median(r.load.get("floor", []))
+
+        def cell(key: str) -> str:
+            total = median(r.load.get(key, []))
+            if total is None:
+                return "failed" if r.load.get(key) else "n/a"
+            cpu = median(r.load[key], "cpu_s")
+            adds = f"**+{total - floor:.2f}s**" if floor is not None else "?"
+            return f"{total:.2f}s / {adds} (cpu {cpu:.1f}s)"
+
+        rss = " / ".join(fmt(median(r.load.get(k, []), "peak_tree_mb"), " MB", 0)
+                         for k in ("floor", "with_state", "without_state", "peer"))
+        lines.append(
+            f"| {r.n} | {fmt(floor)} (cpu {fmt(median(r.load.get('floor', []), 'cpu_s'), 's', 1)}) | {cell('with_state')} "
+            f"| {cell('without_state')} | {cell('dev_refresh')} | {cell('peer')} | {rss} |"
+        )
+    lines.append("")
+    lines.append("### Full run, end to end: `dg launch --job <package>__default` vs `kedro run`")
+    lines.append("")
+    lines.append("| N | group_by (steps) | kedro run | in_process: wall / **ratio** | multiprocess (2): wall / **ratio** | peak RSS in_process / multiprocess |")
+    lines.append("|---|---|---|---|---|---|")
+    for r in results:
+        kedro = median(r.runs.get("kedro_run", []))
+        for mode in MODES:
+            cells, rss = [], []
+            for executor in EXECUTORS:
+                key = f"{mode}/{executor}"
+                wall = median(r.runs.get(key, []))
+                if key in r.skipped:
+                    cells.append(f"skipped ({r.skipped[key]})")
+                elif wall is None:
+                    cells.append("failed" if r.runs.get(key) else "n/a")
+                else:
+                    ratio = f"**{wall / kedro:.2f}×**" if kedro else "?"
+                    cells.append(f"{wall:.2f}s / {ratio}")
+                rss.append(fmt(median(r.runs.get(key, []), "peak_tree_mb"), " MB", 0))
+            if all(c == "n/a" for c in cells):
+                continue
+            lines.append(f"| {r.n} | {mode} ({r.steps[mode]}) | {fmt(kedro)} | {cells[0]} | {cells[1]} | {' / '.join(rss)} |")
+    if any(k.startswith("peer/") for r in results for k in [*r.runs, *r.skipped]):
+        lines.append("")
+        lines.append("### Against kedro-dagster 0.8.1: default job, same project")
+        lines.append("")
+        lines.append("| N | ours group_by memory, multiprocess | kedro-dagster multiprocess | **speed-up** | kedro-dagster in_process | kedro run |")
+        lines.append("|---|---|---|---|---|---|")
+        for r in results:
+            ours = median(r.runs.get("memory/multiprocess", []))
+            cells = []
+            for key in ("peer/multiprocess", "peer/in_process"):
+                wall = median(r.runs.get(key, []))
+                cells.append(f"skipped ({r.skipped[key]})" if key in r.skipped else
+                             ("failed" if r.runs.get(key) else "n/a") if wall is None else f"{wall:.2f}s")
+            peer = median(r.runs.get("peer/multiprocess", []))
+            speed = f"**{peer / ours:.1f}×**" if peer and ours else "n/a"
+            lines.append(f"| {r.n} | {fmt(ours)} | {cells[0]} | {speed} | {cells[1]} | {fmt(median(r.runs.get('kedro_run', [])))} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10,100,1000", help="comma-separated node counts")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements per cell (median)")
+    parser.add_argument("--skip-slow", action="store_true", help=f"skip runs estimated over {SLOW_LIMIT_S / 60:.0f} min")
+    parser.add_argument("--modes", default=",".join(MODES), help="group_by modes to run")
+    parser.add_argument("--executors", default=",".join(EXECUTORS), help="in_process,multiprocess")
+    parser.add_argument("--no-runs", action="store_true", help="measure load only")
+    parser.add_argument("--no-dev-refresh", dest="dev_refresh", action="store_false",
+                        help="skip the load with the default YAML (state refreshed by every dg command)")
+    parser.add_argument("--peer-venv", default="/tmp/kd_venv",
+                        help="virtualenv with kedro-dagster==0.8.1 ('' to skip the peer)")
+    parser.add_argument("--setup-peer", action="store_true", help="create --peer-venv first (pip install kedro-dagster==0.8.1)")
+    parser.add_argument("--step-process-seconds", type=float, default=6.0,
+                        help="estimated seconds per multiprocess step of ours, for --skip-slow")
+    parser.add_argument("--peer-step-process-seconds", type=float, default=12.0,
+                        help="estimated seconds per multiprocess step of kedro-dagster, for --skip-slow")
+    parser.add_argument("--workdir", default="/tmp/dagster_kedro_bench")
+    parser.add_argument("--keep", action="store_true", help="do not wipe --workdir first")
+    parser.add_argument("--max-load", type=float, default=2.5, help="wait for the 1-min load average to drop under this")
+    parser.add_argument("--quiet-timeout", type=float, default=60, help="longest wait for --max-load, seconds")
+    parser.add_argument("--json", help="also write raw measurements to this file")
+    args = parser.parse_args(argv)
+    os.environ.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
+
+    if args.peer_venv and args.setup_peer:
+        setup_peer_venv(Path(args.peer_venv))
+    if args.peer_venv and not (Path(args.peer_venv) / "bin" / "kedro").exists():
+        print(f"peer venv {args.peer_venv} missing (use --setup-peer): peer skipped", file=sys.stderr)
+        args.peer_venv = ""
+
+    bench = Benchmark(args)
+    results = []
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        results.append(bench.run_size(n))
+        if args.json:
+            Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=1, default=str))
+        print(report(results, args), file=sys.stderr, flush=True)
+    print(report(results, args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The docs stay true to the code: generated reference up to date, every attribute documented,
+README's set-up commands present, and no relative link in the docs pointing nowhere."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "docs" / "reference.md"
+GENERATOR = REPO / "scripts" / "generate_reference.py"
+
+SETUP_COMMANDS = [
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[demo]' && .venv/bin/python examples/run_demo.py",
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -n 2",
+]
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location("generate_reference", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reference_is_up_to_date():
+    result = subprocess.run(
+        [sys.executable, str(GENERATOR), "--check"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_check_reports_a_stale_reference(tmp_path, monkeypatch, capsys):
+    generator = _load_generator()
+    stale = tmp_path / "reference.md"
+    stale.write_text("# outdated\n")
+    monkeypatch.setattr(generator, "OUTPUT", stale)
+    assert generator.main(["--check"]) == 1
+    assert "docs/reference.md is stale: run python scripts/generate_reference.py" in capsys.readouterr().err
+    assert stale.read_text() == "# outdated\n"
+
+
+def test_every_attribute_of_the_component_is_documented():
+    from dagster_kedro import KedroProjectComponent
+
+    text = REFERENCE.read_text()
+    attributes = KedroProjectComponent.get_model_cls().model_fields
+    assert attributes, "the component has no YAML attributes?"
+    missing = [name for name in attributes if f"### `{name}`" not in text]
+    assert not missing, f"attributes missing from docs/reference.md: {missing}"
+
+
+def _fenced_blocks(markdown: str, language: str) -> list[str]:
+    return [m.group(1) for m in re.finditer(rf"^```{language}\n(.*?)^```$", markdown, re.MULTILINE | re.DOTALL)]
+
+
+@pytest.mark.parametrize("command", SETUP_COMMANDS, ids=["demo", "tests"])
+def test_readme_gives_the_fresh_machine_command(command):
+    blocks = [block.strip() for block in _fenced_blocks((REPO / "README.md").read_text(), "bash")]
+    assert command in blocks, f"README.md has no ```bash block holding exactly:\n{command}"
+
+
+def test_relative_links_in_docs_point_to_existing_files():
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = target.split("#", 1)[0]
+            if path and not (page.parent / path).exists():
+                broken.append(f"{page.relative_to(REPO)} -> {target}")
+    assert not broken, "broken links:\n" + "\n".join(broken)
