@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Run the bundled Kedro example on Dagster, end to end.
 
-    python examples/run_demo.py            # dg launch --job spaceflights__default
-    python examples/run_demo.py --in-process   # the same job, all steps in one process (faster)
+    python examples/run_demo.py            # dg launch --job spaceflights__default, then fleet_ops__default
+    python examples/run_demo.py --in-process   # the same jobs, all steps in one process (faster)
 
-It launches the job with the `dg` CLI of this Python environment, in the dg project
-examples/dagster_project, whose defs folder points a KedroProjectComponent at the Kedro project
-examples/kedro_projects/spaceflights. Runs are kept in examples/dagster_project/.dagster_home
+It launches the jobs with the `dg` CLI of this Python environment, in the dg project
+examples/dagster_project, whose defs folder holds two KedroProjectComponents: one over the Kedro
+project examples/kedro_projects/spaceflights (the main job) and one over fleet_ops, a second
+Kedro project that reads what spaceflights writes (a monorepo in one code location). Runs are kept in examples/dagster_project/.dagster_home
 (created on first use, telemetry off) so that `dg dev` shows them afterwards. At the end it lists
 every file the run wrote under the Kedro project's data/ folder.
 
@@ -29,10 +30,11 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent
 DG_PROJECT = EXAMPLES / "dagster_project"
-KEDRO_PROJECT = EXAMPLES / "kedro_projects" / "spaceflights"
-DATA = KEDRO_PROJECT / "data"
+KEDRO_PROJECTS = (EXAMPLES / "kedro_projects" / "spaceflights", EXAMPLES / "kedro_projects" / "fleet_ops")
+DATA = EXAMPLES / "kedro_projects"
 DAGSTER_HOME = DG_PROJECT / ".dagster_home"
-JOB = "spaceflights__default"
+# the main job, then the job of the second project, which reads what the first one wrote
+JOBS = ("spaceflights__default", "fleet_ops__default")
 TAIL_LINES = 40
 LOG_FILE = DAGSTER_HOME / "run_demo.log"  # dg's full stdout + stderr of the last demo run
 
@@ -88,7 +90,7 @@ def error_messages(lines: list[str]) -> list[str]:
 def data_files() -> dict[Path, tuple[int, int]]:
     """Every file under data/ (but .gitkeep), with (mtime_ns, size)."""
     files = {}
-    for path in sorted(DATA.rglob("*")):
+    for path in sorted(DATA.glob("*/data/**/*")):
         if path.is_file() and path.name != ".gitkeep":
             stat = path.stat()
             files[path] = (stat.st_mtime_ns, stat.st_size)
@@ -145,32 +147,13 @@ class Progress:
             self.say(message.split(" of ")[0].replace("Kedro before_pipeline_run: ", "Kedro pipeline: "))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--in-process", action="store_true", help="run every step in the run worker's process (faster)"
-    )
-    args = parser.parse_args(argv)
-
-    dg = find_dg()
-    prepare_dagster_home()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(DAGSTER_HOME),
-        "KEDRO_DISABLE_TELEMETRY": "1",
-        "DO_NOT_TRACK": "1",
-        "PYTHONPATH": os.pathsep.join(
-            p for p in (str(DG_PROJECT / "src"), os.environ.get("PYTHONPATH")) if p
-        ),
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [str(dg), "launch", "--job", JOB]
-    if args.in_process:
+def launch(dg: Path, env: dict[str, str], job: str, in_process: bool) -> tuple[str, float]:
+    """`dg launch --job <job>` with a progress line per step and node; exits on failure."""
+    command = [str(dg), "launch", "--job", job]
+    if in_process:
         command += ["--config-json", '{"execution": {"config": {"in_process": {}}}}']
 
-    print(f"dagster-kedro demo: Kedro project {KEDRO_PROJECT.relative_to(EXAMPLES.parent)}")
     print(f"$ cd {DG_PROJECT.relative_to(EXAMPLES.parent)} && dg {shlex.join(command[1:])}")
-    before = data_files()
     progress = Progress()
     progress.say("loading the definitions (reads the Kedro project)")
 
@@ -224,6 +207,32 @@ def main(argv: list[str] | None = None) -> int:
         )
     if progress.run_id is None:
         fail("dg exited 0 but printed no run id: did the run start?")
+    return progress.run_id, elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--in-process", action="store_true", help="run every step in the run worker's process (faster)"
+    )
+    args = parser.parse_args(argv)
+
+    dg = find_dg()
+    prepare_dagster_home()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(DAGSTER_HOME),
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(DG_PROJECT / "src"), os.environ.get("PYTHONPATH")) if p
+        ),
+        "PYTHONUNBUFFERED": "1",
+    }
+    print("dagster-kedro demo: Kedro projects " + ", ".join(sorted(p.name for p in KEDRO_PROJECTS)))
+    before = data_files()
+    runs = [launch(dg, env, job, args.in_process) for job in JOBS]
+    elapsed = sum(seconds for _, seconds in runs)
 
     after = data_files()
     written = [path for path, info in after.items() if before.get(path) != info]
@@ -241,12 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     dg_bin = "dg" if on_path else str(dg)
     here = Path.cwd()
     folder = DG_PROJECT.relative_to(here) if DG_PROJECT.is_relative_to(here) else DG_PROJECT
-    print(f"\nRun {progress.run_id} succeeded in {elapsed:.0f}s.\nOpen it in the Dagster UI:")
+    print(f"\nRuns {', '.join(run_id for run_id, _ in runs)} succeeded in {elapsed:.0f}s.\nOpen them in the Dagster UI:")
     if importlib.util.find_spec("dagster_webserver") is None:
         print(f"  {sys.executable} -m pip install dagster-webserver   # `dg dev` needs it")
     print(
         f"  cd {folder} && DAGSTER_HOME=$PWD/{home} {dg_bin} dev\n"
-        f"  then http://localhost:3000/runs/{progress.run_id}"
+        f"  then http://localhost:3000/runs/{runs[0][0]}"
     )
     return 0
 
