@@ -413,7 +413,12 @@ class Benchmark:
         p["no_state"].clear_state()
         self.warm(p["no_state"])  # compiles, reads live (no state is written with refresh_if_dev: false)
         p["no_state"].clear_state()
-        if p["peer"]:
+        peer_load = p["peer"] is not None
+        if peer_load and self.args.skip_slow and self._peer_load_estimate(n) > SLOW_LIMIT_S:
+            peer_load = False
+            result.skipped["load/peer"] = f"estimated {self._peer_load_estimate(n) / 60:.0f} min"
+            print(f"  N{n} load kedro-dagster: skipped ({result.skipped['load/peer']})", file=sys.stderr, flush=True)
+        if peer_load:
             self._peer_list_warm(p["peer"])
         print(f"== N={n}: load", file=sys.stderr, flush=True)
         dg_list = [str(BIN / "dg"), "list", "defs", "--json"]
@@ -428,7 +433,7 @@ class Benchmark:
             if self.args.dev_refresh:
                 self._add(result.load, "dev_refresh", self.runner.measure(
                     f"N{n} load dev refresh", dg_list, p["dev"].root, p["dev"].env(self.homes)))
-            if p["peer"]:
+            if peer_load:
                 self._add(result.load, "peer", self.runner.measure(
                     f"N{n} load kedro-dagster", [str(self.peer_venv / "bin" / "dg"), "list", "defs", "--json"],
                     p["peer"], peer_env(self.peer_venv, p["peer"], self.homes)))
@@ -497,16 +502,25 @@ class Benchmark:
         return issubclass(KedroProjectComponent, StateBackedComponent)
 
     def _estimate(self, n: int, mode: str, executor: str, result: SizeResult) -> float:
-        """Rough run time: multiprocess pays a process start (Python, dagster, kedro, defs) per
-        step, 2 at a time; in-process pays a small per-node cost."""
+        """Rough run time, from the measurements in docs/performance.md: multiprocess pays a
+        process start (Python, dagster, kedro, defs) per step, 2 at a time; in-process pays a
+        per-node cost (event-log writes) and a per-step cost (loading the Kedro nodes)."""
         if executor == "in_process":
-            return 10 + 0.15 * n
+            return 10 + 0.2 * n + 1.0 * result.steps[mode]
         return 10 + self.per_step_process_s * result.steps[mode] / 2
 
+    @staticmethod
+    def _peer_load_estimate(n: int) -> float:
+        """kedro-dagster's translation calls find_pipelines() once per node: quadratic (measured
+        ≈ 25 s wall for `dg list defs` at 100 nodes on a loaded 2-core machine)."""
+        return 10 + 15 * (n / 100) ** 2
+
     def _peer_estimate(self, n: int, key: str) -> float:
+        """Every kedro-dagster step process imports its definitions.py, i.e. translates again."""
+        load = self._peer_load_estimate(n)
         if key.endswith("in_process"):
-            return 15 + 0.5 * n
-        return 15 + self.peer_per_step_s * (n + 2) / 2
+            return 15 + load + 0.5 * n
+        return 15 + load + max(self.peer_per_step_s, load) * (n + 2) / 2
 
 
 # --------------------------------------------------------------------------- report
@@ -556,6 +570,8 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
         floor = median(r.load.get("floor", []))
 
         def cell(key: str) -> str:
+            if f"load/{key}" in r.skipped:
+                return f"skipped ({r.skipped[f'load/{key}']})"
             total = median(r.load.get(key, []))
             if total is None:
                 return "failed" if r.load.get(key) else "n/a"
@@ -611,6 +627,20 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def load_results(path: Path) -> list[SizeResult]:
+    """SizeResults back from a --json file."""
+    out = []
+    for raw in json.loads(path.read_text()):
+        out.append(SizeResult(
+            n=raw["n"],
+            steps=raw["steps"],
+            load={k: [Measurement(**m) for m in ms] for k, ms in raw["load"].items()},
+            runs={k: [Measurement(**m) for m in ms] for k, ms in raw["runs"].items()},
+            skipped=raw["skipped"],
+        ))
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10,100,1000", help="comma-separated node counts")
@@ -624,16 +654,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peer-venv", default="/tmp/kd_venv",
                         help="virtualenv with kedro-dagster==0.8.1 ('' to skip the peer)")
     parser.add_argument("--setup-peer", action="store_true", help="create --peer-venv first (pip install kedro-dagster==0.8.1)")
-    parser.add_argument("--step-process-seconds", type=float, default=6.0,
+    parser.add_argument("--step-process-seconds", type=float, default=10.0,
                         help="estimated seconds per multiprocess step of ours, for --skip-slow")
-    parser.add_argument("--peer-step-process-seconds", type=float, default=12.0,
+    parser.add_argument("--peer-step-process-seconds", type=float, default=25.0,
                         help="estimated seconds per multiprocess step of kedro-dagster, for --skip-slow")
     parser.add_argument("--workdir", default="/tmp/dagster_kedro_bench")
     parser.add_argument("--keep", action="store_true", help="do not wipe --workdir first")
     parser.add_argument("--max-load", type=float, default=2.5, help="wait for the 1-min load average to drop under this")
     parser.add_argument("--quiet-timeout", type=float, default=60, help="longest wait for --max-load, seconds")
     parser.add_argument("--json", help="also write raw measurements to this file")
+    parser.add_argument("--report-from", help="print the tables from earlier --json files (comma-separated), measure nothing")
     args = parser.parse_args(argv)
+    if args.report_from:
+        results = [r for f in args.report_from.split(",") for r in load_results(Path(f))]
+        print(report(sorted(results, key=lambda r: r.n), args))
+        return
     os.environ.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
 
     if args.peer_venv and args.setup_peer:

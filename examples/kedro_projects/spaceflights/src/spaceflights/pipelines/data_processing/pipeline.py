@@ -19,12 +19,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs="companies",
                 outputs="preprocessed_companies",
                 name="preprocess_companies",
+                tags=["preprocessing"],
             ),
             Node(
                 func=preprocess_shuttles,
                 inputs="shuttles",
                 outputs="preprocessed_shuttles",
                 name="preprocess_shuttles",
+                tags=["preprocessing"],
             ),
             Node(
                 func=rate_shuttles,
