@@ -576,7 +576,7 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> str:
             if total is None:
                 return "failed" if r.load.get(key) else "n/a"
             cpu = median(r.load[key], "cpu_s")
-            adds = f"**+{total - floor:.2f}s**" if floor is not None else "?"
+            adds = f"**{total - floor:+.2f}s**" if floor is not None else "?"
             return f"{total:.2f}s / {adds} (cpu {cpu:.1f}s)"
 
         rss = " / ".join(fmt(median(r.load.get(k, []), "peak_tree_mb"), " MB", 0)

@@ -129,6 +129,8 @@ class DgProject:
             **os.environ,
             "DAGSTER_HOME": str(self.home),
             "PYTHONPATH": str(self.root / "src"),
+            # console scripts of this environment (dg, celery, ...) even when it is not activated
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             **self.env,
         }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from dagster_kedro.snapshot import ProjectSnapshot
@@ -49,7 +50,9 @@ class StepPlan:
     external: list[str] = field(default_factory=list)
     """Catalog datasets read by selected nodes and written by none: raw data."""
 
-    def step_of_asset(self) -> dict[str, Step]:
+    @cached_property
+    def asset_steps(self) -> dict[str, Step]:
+        """dataset -> the step materializing it (computed once: lineage asks for every asset)."""
         return {dataset: step for step in self.steps for dataset in step.assets}
 
     def nodes_to_run(self, step: Step, selected: set[str]) -> list[str]:

@@ -34,7 +34,7 @@ def storage_kinds(dataset: DatasetSnapshot) -> set[str]:
 
 def upstream_datasets(plan: StepPlan, dataset: str) -> list[str]:
     """Asset datasets that ``dataset`` is computed from, looking through in-step memory data."""
-    assets = plan.step_of_asset()
+    assets = plan.asset_steps
     result: dict[str, None] = {}
     pending, seen = [plan.producer[dataset]], set()
     while pending:
