@@ -41,7 +41,7 @@ from dagster_kedro.partitions import PartitionsSpec, load_time_params
 from dagster_kedro.schedules import ScheduleSpec, SensorSpec
 from dagster_kedro.kedro_runtime import nested_params
 from dagster_kedro.location import claim_asset_keys, claim_package
-from dagster_kedro.project import read_project
+from dagster_kedro.project import project_fingerprint, read_project, validate_kedro_project_path
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
 from dagster_kedro.snapshot import ProjectSnapshot, load_fresh_snapshot
@@ -49,6 +49,7 @@ from dagster_kedro.steps import GroupBy, Step, StepPlan, plan_steps, unproduced_
 from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
 YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
+_SNAPSHOTS: dict[str, ProjectSnapshot] = {}  # live reads of this process, by settings and fingerprint
 
 
 def _resolve_relative_path(context: ResolutionContext, value: str | None) -> str | None:
@@ -328,15 +329,25 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
         return self.env or os.environ.get("KEDRO_ENV")
 
     def read_snapshot(self) -> ProjectSnapshot:
-        """Read the Kedro project now (imports its pipelines); state loads skip this."""
-        with job_pipeline_errors(self.pipelines, self.jobs):
-            return read_project(
-                self.project_path,
-                env=self._env,
-                conf_source=self.conf_source,
-                runtime_params=self._read_params(),
-                pipelines=self._read_pipelines(),
-            )
+        """Read the Kedro project now (imports its pipelines); state loads skip this.
+
+        Dagster loads the definitions several times per `dg` command: an unchanged project (same
+        settings, same fingerprint) is read once per process."""
+        validate_kedro_project_path(Path(self.project_path))
+        params, pipelines = self._read_params(), self._read_pipelines()
+        cache_key = json.dumps(
+            [self.project_path, self._env, self.conf_source, pipelines, params,
+             project_fingerprint(self.project_path, self.conf_source)],
+            sort_keys=True,
+            default=str,
+        )
+        if cache_key not in _SNAPSHOTS:
+            with job_pipeline_errors(self.pipelines, self.jobs):
+                _SNAPSHOTS[cache_key] = read_project(
+                    self.project_path, env=self._env, conf_source=self.conf_source,
+                    runtime_params=params, pipelines=pipelines,
+                )
+        return _SNAPSHOTS[cache_key]
 
     def _read_pipelines(self) -> list[str]:
         """`pipelines` plus the pipelines that `jobs` select."""
