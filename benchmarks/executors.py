@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "kedro_projects" / "spaceflights"
+sys.path.insert(0, str(REPO / "tests"))
+from processes import free_port, stop, wait_for  # noqa: E402  (shared with tests/test_celery.py)
 BIN = Path(sys.executable).parent
 JOB = "spaceflights__default"
 EXECUTORS = ("in_process", "multiprocess", "celery")
@@ -134,31 +135,6 @@ def time_kedro_run(project: Path) -> float:
     started = time.perf_counter()
     subprocess.run([str(BIN / "kedro"), "run"], cwd=project, check=True, capture_output=True)
     return time.perf_counter() - started
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 class CeleryCluster:
