@@ -128,7 +128,8 @@ class DgProject:
         return {
             **os.environ,
             "DAGSTER_HOME": str(self.home),
-            "PYTHONPATH": str(self.root / "src"),
+            # the dg project's code first; a caller's PYTHONPATH (e.g. a git worktree's src) after
+            "PYTHONPATH": os.pathsep.join(p for p in (str(self.root / "src"), os.environ.get("PYTHONPATH")) if p),
             # console scripts of this environment (dg, celery, ...) even when it is not activated
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             **self.env,
