@@ -8,7 +8,6 @@ fires Kedro's pipeline hooks come from ``orchestration``.
 """
 
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -44,7 +43,8 @@ from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.project import project_fingerprint, read_project, validate_kedro_project_path
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
-from dagster_kedro.snapshot import ProjectSnapshot, load_fresh_snapshot
+from dagster_kedro.snapshot import ProjectSnapshot
+from dagster_kedro.state import default_state_key, fresh_state_snapshot
 from dagster_kedro.steps import GroupBy, Step, StepPlan, plan_steps, unproduced_memory_inputs
 from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
@@ -295,15 +295,10 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
 
     @property
     def defs_state_config(self) -> DefsStateConfig:
-        identity = json.dumps(
-            [self.project_path, self._env, self.conf_source, self._read_pipelines(), self._read_params()],
-            sort_keys=True,
-            default=str,
+        key = default_state_key(
+            self.project_path, self._env, self.conf_source, self._read_pipelines(), self._read_params()
         )
-        digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
-        return DefsStateConfig.from_args(
-            self.defs_state, default_key=f"KedroProjectComponent[{Path(self.project_path).name}-{digest}]"
-        )
+        return DefsStateConfig.from_args(self.defs_state, default_key=key)
 
     def write_state_to_path(self, state_path: Path) -> None:
         """The project snapshot as JSON: loading from it imports no Kedro project code."""
@@ -317,11 +312,12 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
             if error.source is not None:
                 raise
             raise KedroComponentError(
-                error.problem, source=_yaml_file(context), field=error.field, value=error.value, fix=error.fix
+                error.problem, source=_yaml_file(context), field=error.field, entry=error.entry,
+                value=error.value, fix=error.fix,
             ) from error.__cause__
 
     def build_defs_from_state(self, context: dg.ComponentLoadContext, state_path: Path | None) -> dg.Definitions:
-        snapshot = load_fresh_snapshot(state_path, self.project_path, self.conf_source)
+        snapshot = fresh_state_snapshot(state_path, self.project_path, self.conf_source)
         return self.build_defs_from_snapshot(snapshot or self.read_snapshot(), _yaml_file(context))
 
     @property

@@ -15,19 +15,23 @@ class KedroComponentError(Exception):
         *,
         source: Path | str | None = None,
         field: str | None = None,
+        entry: str | None = None,
         value: Any = None,
         fix: str | None = None,
     ):
-        self.problem, self.source, self.field, self.value, self.fix = (
+        """``field`` is an attribute of the component's YAML; ``entry`` a key of another file
+        (``source``), e.g. ``companies.type`` of a Kedro catalog file."""
+        self.problem, self.source, self.field, self.entry, self.value, self.fix = (
             problem,
             source,
             field,
+            entry,
             value,
             fix,
         )
         where = str(source) if source else "dagster_kedro.KedroProjectComponent"
-        if field:
-            where += f": attributes.{field}"
+        if field or entry:
+            where += f": attributes.{field}" if field else f": {entry}"
             if value is not None:
                 where += f" = {value!r}"
         message = f"{where}\n  {problem}"

@@ -19,6 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from dagster_kedro import kedro_config
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.kedro_runtime import (
     activate_project,
@@ -27,7 +28,7 @@ from dagster_kedro.kedro_runtime import (
     preserved_kedro_globals,
     registered_pipelines,
 )
-from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot, ProjectSnapshot
+from dagster_kedro.snapshot import NodeSnapshot, ProjectSnapshot
 
 
 def validate_kedro_project_path(path: Path) -> None:
@@ -95,15 +96,15 @@ def read_project(
             for node in pipeline.nodes if name != "__default__" else []:
                 membership.setdefault(node.name, []).append(name)
         loader = config_loader(path, env, conf_source, runtime_params)
-        catalog_config = _catalog_config(loader)
-        parameters = _parameter_keys(loader)
+        params = kedro_config.parameters(loader)
         nodes = {
             node.name: _node_snapshot(node, path, membership.get(node.name, []))
             for p in selected.values()
             for node in p.nodes
         }
+        kedro_config.check_parameter_inputs(loader, params, nodes)
         dataset_names = {d for n in nodes.values() for d in [*n.inputs, *n.outputs]}
-        datasets = _dataset_snapshots(catalog_config, dataset_names)
+        datasets = kedro_config.dataset_snapshots(loader, kedro_config.catalog_entries(loader), dataset_names)
     return ProjectSnapshot(
         project_path=str(path),
         package_name=metadata.package_name,
@@ -113,7 +114,7 @@ def read_project(
         pipelines={name: [n.name for n in p.nodes] for name, p in selected.items()},
         nodes=nodes,
         datasets=datasets,
-        parameters=parameters,
+        parameters=sorted(params),
         fingerprint=project_fingerprint(path, conf_source),
     )
 
@@ -149,49 +150,6 @@ def _validate_env(project_path: Path, env: str | None, conf_source: str | None) 
         )
 
 
-def _catalog_config(loader: Any) -> dict[str, Any]:
-    from kedro.config import MissingConfigException
-
-    try:
-        return dict(loader["catalog"])
-    except (KeyError, MissingConfigException):
-        return {}
-
-
-def _parameter_keys(loader: Any) -> list[str]:
-    from kedro.config import MissingConfigException
-
-    try:
-        return sorted(loader["parameters"].keys())
-    except (KeyError, MissingConfigException):
-        return []
-
-
-def _dataset_snapshots(catalog_config: dict[str, Any], names: set[str]) -> dict[str, DatasetSnapshot]:
-    """Resolve each named dataset through Kedro's own resolver (explicit entries, then patterns)."""
-    from kedro.io.catalog_config_resolver import CatalogConfigResolver
-    from kedro.io.core import _redact_url_credentials
-
-    resolver = CatalogConfigResolver(
-        config={k: v for k, v in catalog_config.items() if not k.startswith("_")},
-        default_runtime_patterns={"{default}": {"type": "MemoryDataset"}},
-    )
-    snapshots = {}
-    for name in sorted(names):
-        if name == "parameters" or name.startswith("params:"):
-            continue
-        config = resolver.resolve_pattern(name)
-        filepath = config.get("filepath") or config.get("path")
-        snapshots[name] = DatasetSnapshot(
-            name=name,
-            type=str(config.get("type", "MemoryDataset")),
-            filepath=_redact_url_credentials(str(filepath)) if filepath else None,
-            versioned=bool(config.get("versioned", False)),
-            metadata=_jsonable(config.get("metadata") or {}),
-        )
-    return snapshots
-
-
 def _node_snapshot(node: Any, project_path: Path, registered_in: list[str]) -> NodeSnapshot:
     func = inspect.unwrap(getattr(node.func, "func", node.func))
     source_file = source_line = None
@@ -217,10 +175,6 @@ def _node_snapshot(node: Any, project_path: Path, registered_in: list[str]) -> N
         docstring=inspect.getdoc(func),
         registered_in=registered_in,
     )
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
 
 
 def main(argv: list[str] | None = None) -> None:

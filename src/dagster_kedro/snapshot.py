@@ -8,7 +8,6 @@ another Python interpreter (``python -m dagster_kedro``) and read back as JSON.
 
 from __future__ import annotations
 
-import warnings
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -116,27 +115,3 @@ class ProjectSnapshot(_Frozen):
     @classmethod
     def from_json(cls, text: str) -> ProjectSnapshot:
         return cls.model_validate_json(text)
-
-
-def load_fresh_snapshot(state_path: Path | None, project_path: str, conf_source: str | None) -> ProjectSnapshot | None:
-    """The snapshot kept as component state, or None (with a warning) when it is missing, of
-    another format, or stale: the project's code, catalog or conf changed since it was written."""
-    from dagster_kedro.project import project_fingerprint, validate_kedro_project_path
-
-    refresh = "run `dg utils refresh-defs-state` to refresh it"
-    if state_path is None or not state_path.exists():
-        reason = f"no snapshot state for the Kedro project at {project_path}"
-    else:
-        try:
-            snapshot = ProjectSnapshot.from_json(state_path.read_text())
-        except ValueError:
-            snapshot = None
-        validate_kedro_project_path(Path(project_path))
-        if snapshot is None or snapshot.format_version != SNAPSHOT_FORMAT_VERSION:
-            reason = f"the snapshot state at {state_path} has another format"
-        elif snapshot.fingerprint != project_fingerprint(project_path, conf_source):
-            reason = f"the Kedro project at {project_path} changed since its snapshot state was written"
-        else:
-            return snapshot
-    warnings.warn(f"dagster-kedro: {reason}; reading the project instead ({refresh}).", stacklevel=2)
-    return None
