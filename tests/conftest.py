@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,32 @@ def kedro_project(tmp_path: Path) -> Callable[..., Path]:
         return copy_kedro_project(name, tmp_path / folder)
 
     return make
+
+
+@contextmanager
+def loaded_in_process(attributes: dict[str, Any], name: str = "kedro") -> Iterator[Any]:
+    """Dagster's own component loader on a defs.yaml with ``attributes``, in this process
+    (``dagster.components.testing``): what every `dg` command does first, without a subprocess.
+    Yields the Definitions; a load error propagates as Dagster raises it."""
+    from dagster.components.testing import create_defs_folder_sandbox
+
+    with create_defs_folder_sandbox() as sandbox:
+        folder = sandbox.defs_folder_path / name
+        folder.mkdir()
+        (folder / "defs.yaml").write_text(
+            yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes})
+        )
+        with sandbox.load_component_and_build_defs(defs_path=folder) as (_component, defs):
+            yield defs
+
+
+def error_text(error: BaseException) -> str:
+    """The messages of ``error`` and of every exception it was raised from."""
+    texts = []
+    while error is not None:
+        texts.append(str(error))
+        error = error.__cause__ or error.__context__
+    return "\n".join(texts)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

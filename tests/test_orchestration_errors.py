@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import orchestration_helpers  # noqa: F401  (registers the fixture projects)
+from bad_inputs import ORCHESTRATION
 from conftest import copy_kedro_project
 
 SOURCE = Path("/somewhere/defs/chores/defs.yaml")
@@ -38,77 +39,9 @@ def load_error(chores, **attributes) -> str:
     return message
 
 
-ONE_JOB = [{"name": "nightly", "pipeline": "loads"}]
-
-CASES = {
-    "unknown executor name": (
-        {"executors": {"parallel": {"type": "multiprocess"}}, "jobs": [{"name": "nightly", "executor": "paralel"}]},
-        ["attributes.jobs[0].executor = 'paralel'", "unknown executor name 'paralel'", "['parallel']"],
-    ),
-    "executor config typo": (
-        {"executors": {"parallel": {"type": "multiprocess", "config": {"max_concurent": 4}}}},
-        [
-            "attributes.executors.parallel.config = {'max_concurent': 4}",
-            "invalid config for executor 'parallel' (type multiprocess)",
-            'unexpected config entry "max_concurent"',
-            "'max_concurrent'",
-        ],
-    ),
-    "inline executor config typo": (
-        {"jobs": [{"name": "nightly", "executor": {"type": "in_process", "config": {"retry": {}}}}]},
-        ["attributes.jobs[0].executor.config", 'unexpected config entry "retry"'],
-    ),
-    "unknown executor type": (
-        {"executor": {"type": "kubernetes"}},
-        ["attributes.executor.type = 'kubernetes'", "unknown executor type 'kubernetes'", "'k8s'"],
-    ),
-    "bad cron": (
-        {"jobs": ONE_JOB, "schedules": [{"name": "at_night", "job": "nightly", "cron_schedule": "0 25 * * *"}]},
-        ["attributes.schedules[0].cron_schedule = '0 25 * * *'", "schedule 'at_night'", "not a valid cron"],
-    ),
-    "bad timezone": (
-        {
-            "jobs": ONE_JOB,
-            "schedules": [
-                {"name": "at_night", "job": "nightly", "cron_schedule": "0 3 * * *", "execution_timezone": "Mars/Olympus"}
-            ],
-        },
-        ["attributes.schedules[0].execution_timezone = 'Mars/Olympus'", "schedule 'at_night'", "unknown time zone"],
-    ),
-    "schedule of an unknown job": (
-        {"jobs": ONE_JOB, "schedules": [{"name": "at_night", "job": "nighty", "cron_schedule": "0 3 * * *"}]},
-        ["attributes.schedules[0].job = 'nighty'", "['nightly']"],
-    ),
-    "empty filter": (
-        {"jobs": [{"name": "nightly", "pipeline": "loads", "filter": {"tags": ["nope"]}}]},
-        [
-            "attributes.jobs[0].filter = {'tags': ['nope']}",
-            "job 'nightly': the filter selects no node of pipeline 'loads'",
-            "Pipeline contains no nodes after applying all provided filters",
-        ],
-    ),
-    "filter naming an unknown node": (
-        {"jobs": [{"name": "nightly", "filter": {"node_names": ["load_z"]}}]},
-        ["attributes.jobs[0].filter", "load_z"],
-    ),
-    "duplicate job": (
-        {"jobs": [{"name": "nightly"}, {"name": "nightly", "pipeline": "ingest"}]},
-        ["attributes.jobs[1].name = 'nightly'", "job name 'nightly' is used twice"],
-    ),
-    "unknown override key": (
-        {"node_overrides": {"tag:dbb": {"pool": "warehouse"}}},
-        ["attributes.node_overrides.tag:dbb", "matches no node", "'db'"],
-    ),
-    "conflicting pools in one step": (
-        {"group_by": "pipeline", "node_overrides": {"tag:db": {"pool": "a"}, "tag:compute": {"pool": "b"}}},
-        ["different pool values", "group_by: node"],
-    ),
-}
-
-
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(ORCHESTRATION))
 def test_load_error(case, chores):
-    attributes, expected = CASES[case]
+    attributes, expected = ORCHESTRATION[case]
     message = load_error(chores, **attributes)
     for text in expected:
         assert text in message, f"{text!r} not in:\n{message}"

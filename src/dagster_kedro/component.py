@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import dagster as dg
+from dagster._core.definitions.utils import is_valid_name
 from dagster.components.component.state_backed_component import StateBackedComponent
 from dagster.components.resolved.core_models import ResolutionContext
 from dagster.components.resolved.model import Resolver
@@ -45,7 +46,7 @@ from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
 from dagster_kedro.snapshot import ProjectSnapshot
 from dagster_kedro.state import default_state_key, fresh_state_snapshot
-from dagster_kedro.steps import GroupBy, Step, StepPlan, plan_steps, unproduced_memory_inputs
+from dagster_kedro.steps import GroupBy, Step, StepPlan, plan_steps, python_identifier, unproduced_memory_inputs
 from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
 YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
@@ -60,7 +61,23 @@ def _resolve_relative_path(context: ResolutionContext, value: str | None) -> str
 
 def _resolve_key_prefix(context: ResolutionContext, value: str | list[str]) -> list[str]:
     resolved = context.resolve_value(value)
-    return resolved.split("/") if isinstance(resolved, str) else list(resolved)
+    parts = resolved.split("/") if isinstance(resolved, str) else [str(p) for p in resolved]
+    bad = [p for p in parts if not is_valid_name(p)]
+    if bad:
+        raise KedroComponentError(
+            f"key_prefix part {bad[0]!r} is not a valid asset key part (letters, digits and "
+            "underscores only).",
+            field="key_prefix",
+            value=resolved,
+            fix=f"use e.g. key_prefix: {[python_identifier(p).strip('_') or 'kedro' for p in parts]}.",
+        )
+    return parts
+
+
+def _resolve_pipelines(context: ResolutionContext, value: str | list[str]) -> list[str]:
+    """A list of registered pipeline names; a single name may be given as a string."""
+    resolved = context.resolve_value(value)
+    return [resolved] if isinstance(resolved, str) else [str(p) for p in resolved]
 
 
 def _resolve_group_by(context: ResolutionContext, value: str) -> GroupBy:
@@ -149,9 +166,12 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
     ] = field(default_factory=dict)
     pipelines: Annotated[
         list[str],
-        Resolver.default(
-            description="Registered Kedro pipelines whose datasets become assets; each gets a job.",
-            examples=[["__default__"], ["data_processing", "data_science"]],
+        Resolver(
+            _resolve_pipelines,
+            model_field_type=str | list[str],
+            description="Registered Kedro pipelines whose datasets become assets; each gets a job. "
+            "One name may be given as a string.",
+            examples=[["__default__"], ["data_processing", "data_science"], "data_processing"],
         ),
     ] = field(default_factory=lambda: ["__default__"])
     key_prefix: Annotated[

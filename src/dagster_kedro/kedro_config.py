@@ -128,8 +128,7 @@ def _read(loader: Any, kind: str) -> dict[str, Any]:
         raise KedroComponentError(
             f"Kedro cannot parse this {kind} file{line}: {detail}.",
             source=file,
-            fix="correct the YAML syntax there (`kedro catalog describe-datasets` or `kedro run` "
-            "shows the same error).",
+            fix="correct the YAML syntax there (`kedro run` in the project shows the same error).",
         ) from None
     except InterpolationResolutionError as error:
         first_line = str(error).splitlines()[0]

@@ -47,7 +47,18 @@ class RetryPolicySpec(dg.Model, dg.Resolvable):
     backoff: Literal["linear", "exponential"] | None = None
     jitter: Literal["full", "plus_minus"] | None = None
 
-    def to_dagster(self) -> dg.RetryPolicy:
+    def to_dagster(self, field_name: str, source: Path | None) -> dg.RetryPolicy:
+        """Dagster's RetryPolicy; a negative count or delay is a load error naming ``field_name``."""
+        for name in ("max_retries", "delay"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise KedroComponentError(
+                    f"retry_policy.{name} must be 0 or more.",
+                    source=source,
+                    field=f"{field_name}.{name}",
+                    value=value,
+                    fix=f"set {name} to 0 or a positive number ({'retries' if name == 'max_retries' else 'seconds'}).",
+                )
         return dg.RetryPolicy(
             max_retries=self.max_retries,
             delay=self.delay,
@@ -193,7 +204,9 @@ def resolve_node_overrides(
                     )
                 chosen[what] = (rank(key), key, value)
         options.pool = chosen["pool"][2] if "pool" in chosen else None
-        options.retry_policy = chosen["retry_policy"][2].to_dagster() if "retry_policy" in chosen else None
+        if "retry_policy" in chosen:
+            key = chosen["retry_policy"][1]
+            options.retry_policy = chosen["retry_policy"][2].to_dagster(f"node_overrides.{key}.retry_policy", source)
         result[step.name] = options
     return result
 
@@ -380,7 +393,7 @@ class Orchestration:
             description=spec.description or described,
             tags=tags,
             executor_def=executor.job_executor() if executor else None,
-            op_retry_policy=spec.retry_policy.to_dagster() if spec.retry_policy else None,
+            op_retry_policy=spec.retry_policy.to_dagster(f"{where}.retry_policy", self.source) if spec.retry_policy else None,
             partitions_def=self.partitions.partitions_def if partitioned else None,
         )
         return JobBuild(spec.name, job, datasets, partitioned)

@@ -1,0 +1,66 @@
+"""Every bad input of the catalogue (tests/bad_inputs.py) is one clear load error.
+
+Each case loads a copy of the ``hooked`` fixture project with Dagster's component loader in this
+process; the cases marked ``through_dg`` also go through every `dg` command a user runs, because
+each of them loads definitions its own way (`dg list defs` inside an output capture)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bad_inputs import PROJECT, BadInput
+from conftest import error_text, loaded_in_process
+
+DG_COMMANDS = [("check", "defs"), ("list", "defs"), ("list", "defs", "--json"), ("launch", "--assets", "*")]
+
+
+def prepare(case: BadInput, kedro_project) -> dict:
+    project = kedro_project("hooked")
+    if case.edit:
+        relative, change = case.edit
+        path = project / relative
+        text = path.read_text()
+        path.write_text(text.replace(*change) if isinstance(change, tuple) else text + change)
+    return {"project_path": str(project), **(case.attributes or {})}
+
+
+def assert_shown(case: BadInput, output: str) -> None:
+    position = 0
+    for fragment in case.shown:
+        found = output.find(fragment, position)
+        assert found >= 0, f"{fragment!r} not shown (after position {position}) in:\n{output[-4000:]}"
+        position = found
+
+
+@pytest.mark.parametrize("case", PROJECT, ids=[c.name for c in PROJECT])
+def test_bad_input_is_one_clear_load_error(case, kedro_project):
+    from dagster_kedro.errors import KedroComponentError
+
+    attributes = prepare(case, kedro_project)
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process(attributes):
+            pass
+    text = error_text(raised.value)
+    assert "KedroComponentError" in text or any(isinstance(e, KedroComponentError) for e in _chain(raised.value))
+    assert_shown(case, text)
+    assert "Fix: " in text
+
+
+@pytest.mark.parametrize("case", [c for c in PROJECT if c.through_dg], ids=[c.name for c in PROJECT if c.through_dg])
+def test_bad_input_reaches_the_user_of_every_dg_command(case, kedro_project, dg_project):
+    yaml_file = dg_project.add_component("hooked", prepare(case, kedro_project))
+    for command in DG_COMMANDS:
+        result = dg_project.dg(*command, check=False)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, command
+        assert str(yaml_file) in output or "conf/base" in output, (command, output[-3000:])
+        try:
+            assert_shown(case, output)
+        except AssertionError as failure:
+            raise AssertionError(f"dg {' '.join(command)}: {failure}") from None
+
+
+def _chain(error: BaseException | None):
+    while error is not None:
+        yield error
+        error = error.__cause__ or error.__context__
