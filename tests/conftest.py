@@ -76,12 +76,14 @@ def run_kedro(project: Path, *args: str, env: dict[str, str] | None = None) -> s
 class DgProject:
     """A minimal dg project (``[tool.dg] directory_type = "project"``) in a temp folder."""
 
-    def __init__(self, root: Path, module: str = "kedro_defs"):
+    def __init__(self, root: Path, module: str = "kedro_defs", *, existing: bool = False):
         self.root = root
         self.module = module
         self.defs = root / "src" / module / "defs"
         self.home = root / ".dagster_home"
         self.env: dict[str, str] = {}
+        if existing:  # a dg project made earlier (e.g. copied elsewhere with its state)
+            return
         self.defs.mkdir(parents=True)
         self.home.mkdir()
         (self.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

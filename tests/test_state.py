@@ -93,3 +93,34 @@ def test_dg_commands_refresh_state_in_development(kedro_project, dg_project):
     states = list((dg_project.root).rglob("state"))
     assert any("KedroProjectComponent" in str(p) for p in states)
     assert load(dg_project)["warnings"] == []
+
+
+def test_a_moved_deployment_finds_its_state_and_runs_only_the_project_beside_it(tmp_path):
+    """A dg project and its Kedro project copied elsewhere together with the state (an image built
+    at another path): the state is found under its default key, and runs read and write the copy
+    the YAML names, never the original checkout."""
+    import shutil
+
+    from conftest import DgProject, copy_kedro_project, kedro_outputs
+
+    original = tmp_path / "checkout"
+    copy_kedro_project("hooked", original / "kedro")
+    built = DgProject(original / "dg_project")
+    built.add_component(
+        "hooked",
+        {"project_path": "../../../../../kedro/hooked",
+         "defs_state": {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False}},
+    )
+    built.dg("utils", "refresh-defs-state")
+    moved_root = tmp_path / "image" / "app"
+    shutil.copytree(original, moved_root)
+    moved = DgProject(moved_root / "dg_project", existing=True)
+
+    loaded = load(moved)
+    assert loaded["warnings"] == []  # the state was found after the move: no live read
+    assert loaded["imported_project"] == []
+
+    moved.launch(job="hooked__default", config={"execution": {"config": {"in_process": {}}}})
+    assert set(kedro_outputs(moved_root / "kedro" / "hooked")) == {
+        "02_intermediate/doubled.csv", "03_primary/checked.csv", "08_reporting/summary.json"}
+    assert kedro_outputs(original / "kedro" / "hooked") == {}
