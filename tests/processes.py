@@ -1,12 +1,37 @@
-"""Starting and stopping local servers (redis, celery workers) for tests and benchmarks."""
+"""Starting and stopping local servers (redis, celery workers) for tests and benchmarks, and the
+one rule for tests that need a service.
+
+A service test whose service (a binary, a server, a Python extra) is missing is skipped on a
+developer laptop, with the reason and how to get it; under ``DAGSTER_KEDRO_REQUIRE_SERVICES=1``
+(exported by .ci/services.sh, so in CI) it fails instead, so a service that did not come up can
+never pass as a skip.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
 import subprocess
 import time
+
+import pytest
+
+REQUIRE_SERVICES = "DAGSTER_KEDRO_REQUIRE_SERVICES"
+
+
+def needs(available: bool, reason: str) -> None:
+    """Skip (or, with $DAGSTER_KEDRO_REQUIRE_SERVICES=1, fail) the calling test unless ``available``."""
+    if available:
+        return
+    if os.environ.get(REQUIRE_SERVICES) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_SERVICES}=1: services are required here)", pytrace=False)
+    pytest.skip(reason)
+
+
+def needs_extra(module: str, extra: str) -> None:
+    needs(importlib.util.find_spec(module) is not None, f"needs {module}: pip install 'dagster-kedro[{extra}]'")
 
 
 def free_port() -> int:

@@ -19,16 +19,16 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, read_records, run_kedro
-from processes import free_port, stop, wait_for
+from processes import free_port, needs, needs_extra, stop, wait_for
 from test_execution import assert_same_outputs
 
-pytest.importorskip("dagster_celery", reason="needs dagster-kedro[celery]")
 REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(REDIS is None, reason="needs redis-server (apt-get install redis-server)")
 
 
 @pytest.fixture
 def redis_url(tmp_path):
+    needs_extra("dagster_celery", "celery")
+    needs(REDIS is not None, "needs redis-server: apt-get install redis-server (or source .ci/services.sh)")
     port = free_port()
     server = subprocess.Popen(
         [REDIS, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],

@@ -49,12 +49,6 @@ class KedroRunExecutor(dg.Executor):
     def __init__(self, inner: dg.Executor):
         self._inner = inner
 
-    def __getattr__(self, name: str) -> Any:
-        # engine-specific API the engine's own loop calls on plan_context.executor (celery: app_args)
-        if name == "_inner":
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
     @property
     def retries(self) -> RetryMode:
         return self._inner.retries
@@ -70,8 +64,16 @@ class KedroRunExecutor(dg.Executor):
         for run in runs:
             run.before(plan_context)
         failures: list[str] = []
+        # the engine sees itself as plan_context.executor: dask checks its type, celery calls app_args
+        inner_context = PlanOrchestrationContext(
+            plan_data=plan_context.plan_data,
+            log_manager=plan_context.log,
+            executor=self._inner,
+            output_capture=plan_context.output_capture,
+            resume_from_failure=plan_context.resume_from_failure,
+        )
         try:
-            for event in self._inner.execute(plan_context, execution_plan):
+            for event in self._inner.execute(inner_context, execution_plan):
                 if event.is_step_failure:
                     failures.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()}")
                 yield event
