@@ -19,7 +19,6 @@ from typing import Any
 import dagster as dg
 
 from dagster_kedro.errors import KedroNodeError
-from dagster_kedro.kedro_config import credentials_errors
 from dagster_kedro.steps import Step, StepPlan
 
 # Values of terminal memory outputs computed in this process, per Dagster run id, handed to
@@ -102,9 +101,7 @@ def execute_step(
     save_version = run_save_version(context.instance, context.run_id)
     params = effective_runtime_params(target, runtime_params)
     session = open_session(target.project_path, target.env, target.conf_source, params)
-    kedro_context = session.load_context()
-    with credentials_errors(kedro_context.config_loader):  # credentials are read here, never at load
-        catalog = session_catalog(kedro_context, save_version)
+    catalog = session_catalog(session.load_context(), save_version)
     hook_manager = session_hook_manager(session)
     for name, value in inputs.items():
         catalog[name] = value

@@ -142,8 +142,13 @@ def session_hook_manager(session: KedroSession) -> PluginManager:
 
 
 def session_catalog(context: KedroContext, save_version: str) -> DataCatalog:
-    """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``)."""
-    return context._get_catalog(save_version=save_version)
+    """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``).
+
+    Credentials are read here, in the process that runs, never while definitions load."""
+    from dagster_kedro.kedro_config import credentials_errors
+
+    with credentials_errors(context.config_loader):
+        return context._get_catalog(save_version=save_version)
 
 
 def save_version_for(timestamp: float) -> str:
