@@ -137,3 +137,36 @@ PROJECT: list[BadInput] = [
     BadInput("cross-project input that is not a raw input", ("attributes.inputs", "are not raw inputs of the selected pipelines"),
              {"inputs": {"doubled": "elsewhere/doubled"}}),
 ]
+
+
+def _code(text: str) -> str:
+    return "`" + " ".join(text.split()).replace("|", "\\|") + "`"
+
+
+def _yaml(attributes: dict[str, Any]) -> str:
+    import yaml
+
+    return _code(yaml.safe_dump(attributes, default_flow_style=True, width=1000).strip()[1:-1])
+
+
+def _edit(edit: tuple[str, str | tuple[str, str]]) -> str:
+    relative, change = edit
+    if isinstance(change, tuple):
+        return f"{relative}: {_code(change[0])} → {_code(change[1])}"
+    return f"{relative} gains {_code(change)}"
+
+
+def markdown_table() -> str:
+    """The table of docs/failure-and-recovery.md, "Bad input" section."""
+    rows = ["| Bad input | What the user is shown (fragments, in order) |", "| --- | --- |"]
+    for case in PROJECT:
+        given = [_yaml(case.attributes)] if case.attributes else []
+        given += [_edit(case.edit)] if case.edit else []
+        rows.append(f"| {case.name}: {'; '.join(given)} | {' … '.join(_code(s) for s in case.shown)} |")
+    for name, (attributes, shown) in ORCHESTRATION.items():
+        rows.append(f"| {name}: {_yaml(attributes)} | {' … '.join(_code(s) for s in shown)} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # python tests/bad_inputs.py: print the docs table
+    print(markdown_table(), end="")

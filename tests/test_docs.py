@@ -76,3 +76,13 @@ def test_relative_links_in_docs_point_to_existing_files():
             if path and not (page.parent / path).exists():
                 broken.append(f"{page.relative_to(REPO)} -> {target}")
     assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def test_failure_page_shows_the_bad_input_catalogue():
+    from bad_inputs import markdown_table
+
+    page = (REPO / "docs" / "failure-and-recovery.md").read_text()
+    start, end = "<!-- bad-inputs:start -->\n", "<!-- bad-inputs:end -->"
+    assert start in page and end in page, "docs/failure-and-recovery.md lost its bad-input markers"
+    shown = page.split(start, 1)[1].split(end, 1)[0]
+    assert shown == markdown_table(), "stale table: replace it with the output of `python tests/bad_inputs.py`"
