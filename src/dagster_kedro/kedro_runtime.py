@@ -55,6 +55,14 @@ def _kedro_project_module() -> Any:
     return sys.modules["kedro.framework.project"]
 
 
+def configure_project_logging(package_name: str) -> None:
+    """Apply the logging configuration ``kedro run`` applies, chosen as Kedro chooses it:
+    ``$KEDRO_LOGGING_CONFIG``, else ``conf/logging.yml`` of the working directory, else Kedro's
+    default; plus the package's logger at INFO (what ``configure_project`` adds). Kedro's own
+    validation (allowed handler classes) applies. The module global ``LOGGING`` is untouched."""
+    _kedro_project_module()._ProjectLogging().set_project_logging(package_name)
+
+
 @contextmanager
 def preserved_kedro_globals() -> Iterator[None]:
     """Restore Kedro's project globals, sys.path and the process's logging on exit, whatever
