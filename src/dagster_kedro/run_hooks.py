@@ -36,6 +36,7 @@ from dagster_kedro.execution import (
 )
 from dagster_kedro.pipeline_errors import StepFailures
 from dagster_kedro.project_scope import in_project
+from dagster_kedro.run_layers import run_runtime_params
 from dagster_kedro.steps import Step, StepPlan
 
 
@@ -118,8 +119,6 @@ class _KedroRun:
             .get("config", {})
             .get("runtime_params")
         )
-        from dagster_kedro.orchestration import run_runtime_params  # job params, partitions
-
         overrides = run_runtime_params(target, plan_context.job_name, plan_context.dagster_run.tags, overrides)
         params = effective_runtime_params(target, overrides)
         with self._in_project():
