@@ -39,7 +39,7 @@ def _kedro_project_module() -> Any:
     working directory, else Kedro's rich default, which routes root logging to stdout) to the
     whole process and logs ``Using '...' as logging configuration``. Loading a component must
     leave the host's logging alone, so the first import goes through here, with a configuration
-    that changes nothing; steps apply the project's own with :func:`project_logging`.
+    that changes nothing; steps apply the project's own (``project_scope.project_logging``).
     """
     if "kedro.framework.project" not in sys.modules:
         previous = os.environ.get("KEDRO_LOGGING_CONFIG")
