@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import IN_PROCESS, MULTIPROCESS, read_records
+from conftest import IN_PROCESS, MULTIPROCESS, read_records, run_kedro
 
 REEXECUTE_FROM_FAILURE = """
 import json, os, sys
@@ -44,7 +44,12 @@ def test_failing_node_then_reexecution_from_failure(executor, kedro_project, dg_
     assert [r["node"] for r in records if r["hook"] == "on_node_error"] == ["maybe_fail"]
     hooks = [r["hook"] for r in records if r["hook"].endswith("pipeline_run") or r["hook"] == "on_pipeline_error"]
     assert hooks == ["before_pipeline_run", "on_pipeline_error"]
-    assert "maybe_fail" in [r for r in records if r["hook"] == "on_pipeline_error"][0]["error"]
+    # on_pipeline_error gets the node's exception, as under `kedro run`, naming the node in a note
+    error = [r for r in records if r["hook"] == "on_pipeline_error"][0]
+    assert (error["error_type"], error["error"]) == ("builtins.RuntimeError", "boom: asked to fail")
+    assert error["error_notes"] == ["Kedro node 'maybe_fail' failed in Dagster step 'hooked__maybe_fail'"]
+    # the very object the node raised when the step ran in the run worker, else rebuilt
+    assert error["error_has_traceback"] is (executor is IN_PROCESS)
     # outputs persisted before the failure stay on disk
     assert (project / "data/02_intermediate/doubled.csv").exists()
     assert not (project / "data/03_primary/checked.csv").exists()
@@ -75,3 +80,27 @@ def test_a_failure_late_in_a_step_keeps_the_materializations_of_earlier_nodes(ke
         """
     ).stdout.split()
     assert recorded == ["True", "False"]
+
+
+def test_on_pipeline_error_gets_what_kedro_run_passes(kedro_project, tmp_path):
+    project = kedro_project("hooked", "reference")
+    records_file = tmp_path / "kedro_records.jsonl"
+    env = {"HOOKED_RECORD_FILE": str(records_file), "HOOKED_FAIL_FLAG": str(project / "pyproject.toml")}
+    with pytest.raises(AssertionError):
+        run_kedro(project, env=env)
+    error = [r for r in read_records(records_file) if r["hook"] == "on_pipeline_error"][0]
+    assert (error["error_type"], error["error"]) == ("builtins.RuntimeError", "boom: asked to fail")
+
+
+def test_a_killed_step_process_names_the_step_and_its_nodes_to_on_pipeline_error(kedro_project, dg_project, tmp_path):
+    project = kedro_project("hooked")
+    records_file = tmp_path / "records.jsonl"
+    dg_project.env.update(HOOKED_RECORD_FILE=str(records_file), HOOKED_KILL_FLAG=str(project / "pyproject.toml"))
+    dg_project.add_component("hooked", {"project_path": str(project)})
+    assert dg_project.launch(job="hooked__default", config=MULTIPROCESS, check=False).returncode != 0
+    error = [r for r in read_records(records_file) if r["hook"] == "on_pipeline_error"][0]
+    assert error["error_type"] == "dagster_kedro.errors.KedroPipelineError"
+    assert error["error"].startswith(
+        "The process of Dagster step 'hooked__maybe_fail' died while running Kedro node(s) maybe_fail: "
+    )
+    assert "terminated by signal 9 (SIGKILL)" in error["error"]

@@ -20,6 +20,10 @@ def pipeline_calls(records):
     return [r for r in records if r["hook"] in PIPELINE_HOOKS]
 
 
+def comparable(run_params):
+    return {k: v for k, v in run_params.items() if k not in ("run_id", "project_path", "runner")}
+
+
 @pytest.fixture
 def hooked(kedro_project, dg_project, tmp_path):
     project = kedro_project("hooked")
@@ -44,6 +48,13 @@ def test_job_run_fires_the_same_hooks_as_kedro_run(executor, hooked, kedro_proje
     after = pipeline[1]
     assert after["run_result_keys"] == ["checked", "row_count", "summary"]
     assert after["pipeline_nodes"] == ["count_rows", "double_numbers", "load_numbers", "maybe_fail", "summarise"]
+    # run_params as `kedro run` records them (run id, path and runner object address aside)
+    run_params, reference_params = pipeline[0]["run_params"], pipeline_calls(expected)[0]["run_params"]
+    assert comparable(run_params) == comparable(reference_params)
+    assert run_params["project_path"] == project.as_posix()
+    assert run_params["runner"].startswith("<kedro.runner.sequential_runner.SequentialRunner object at ")
+    # hooks see the project root as working directory, as under `kedro run`
+    assert {r["cwd"] for r in records if "cwd" in r} == {str(project)}
 
 
 @pytest.mark.parametrize("executor", [IN_PROCESS, MULTIPROCESS], ids=["in_process", "multiprocess"])
@@ -57,8 +68,20 @@ def test_adhoc_materialization_of_two_assets_fires_pipeline_hooks_once(executor,
     pipeline = pipeline_calls(records)
     assert [r["hook"] for r in pipeline] == ["before_pipeline_run", "after_pipeline_run"]
     assert pipeline[0]["pipeline_nodes"] == ["double_numbers", "load_numbers", "summarise"]
+    # a partial run is `kedro run --nodes ...`: truthful filters
+    assert sorted(pipeline[0]["run_params"]["node_names"]) == ["double_numbers", "load_numbers", "summarise"]
+    assert pipeline[0]["run_params"]["pipeline_names"] == []
     assert pipeline[1]["run_result_keys"] == ["summary"]
     saved = {r["dataset"] for r in records if r["hook"] == "after_dataset_saved"}
     assert saved == {"clean_numbers", "doubled", "summary"}
     assert (project / "data/08_reporting/summary.json").exists()
     assert not (project / "data/03_primary/checked.csv").exists()
+
+
+def test_materializing_exactly_a_registered_pipeline_is_kedro_run_of_that_pipeline(hooked):
+    project, dg_project, records_file = hooked
+    dg_project.launch(assets="doubled", config=IN_PROCESS)  # needs exactly the ingest pipeline's nodes
+    before = pipeline_calls(read_records(records_file))[0]
+    assert before["pipeline_nodes"] == ["double_numbers", "load_numbers"]
+    assert before["run_params"]["pipeline_names"] == ["ingest"]
+    assert before["run_params"]["node_names"] == []

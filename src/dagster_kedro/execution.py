@@ -19,11 +19,22 @@ from typing import Any
 import dagster as dg
 
 from dagster_kedro.errors import KedroNodeError
+from dagster_kedro.project_scope import runs_in_project
 from dagster_kedro.steps import Step, StepPlan
 
-# Values of terminal memory outputs computed in this process, per Dagster run id, handed to
-# ``after_pipeline_run`` as ``run_result`` when the run worker is this process (in_process runs).
-RUN_RESULT_VALUES: dict[str, dict[str, Any]] = {}
+
+@dataclass
+class RunOutcome:
+    """What the steps that ran in this process hand to their run's pipeline hooks, used when the
+    run worker is this process (in_process runs): the values of terminal memory outputs
+    (``run_result``) and the exceptions nodes raised (``on_pipeline_error``)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    node_errors: dict[str, BaseException] = field(default_factory=dict)
+
+
+# Dagster run id -> the RunOutcome of the steps of that run in this process.
+RUN_OUTCOMES: dict[str, RunOutcome] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +92,7 @@ def load_nodes(target: KedroTarget, names: list[str]) -> list[Any]:
     return [by_name[name] for name in names]
 
 
+@runs_in_project
 def execute_step(
     context: dg.AssetExecutionContext,
     target: KedroTarget,
@@ -116,6 +128,7 @@ def execute_step(
             try:
                 Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=context.run_id).execute()
             except Exception as error:
+                RUN_OUTCOMES.setdefault(context.run_id, RunOutcome()).node_errors[node.name] = error
                 raise KedroNodeError(node.name, error) from error
             metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4)}
             for dataset in (d for d in selected if d in node.outputs):
@@ -131,7 +144,7 @@ def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, me
     if not info.is_persisted:
         value = catalog.load(dataset)
         if dataset not in plan.stored_memory:
-            RUN_RESULT_VALUES.setdefault(context.run_id, {})[dataset] = value
+            RUN_OUTCOMES.setdefault(context.run_id, RunOutcome()).values[dataset] = value
             value = None
     return dg.Output(value, output_name=key.to_python_identifier(), metadata=metadata)
 

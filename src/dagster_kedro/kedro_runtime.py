@@ -10,12 +10,15 @@ module, covered by tests.
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from dagster_kedro.logging_scope import isolated_logging
 
 if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
@@ -25,11 +28,52 @@ if TYPE_CHECKING:
     from pluggy import PluginManager
 
 
+# An incremental logging configuration that lists nothing: applying it changes nothing.
+_NO_LOGGING_CHANGE = Path(__file__).with_name("no_logging_change.yml")
+
+
+def _kedro_project_module() -> Any:
+    """``kedro.framework.project``, imported without the logging setup its import does.
+
+    Its first import applies ``$KEDRO_LOGGING_CONFIG`` (else ``conf/logging.yml`` of the
+    working directory, else Kedro's rich default, which routes root logging to stdout) to the
+    whole process and logs ``Using '...' as logging configuration``. Loading a component must
+    leave the host's logging alone, so the first import goes through here, with a configuration
+    that changes nothing; steps apply the project's own (``project_scope.project_logging``).
+    """
+    if "kedro.framework.project" not in sys.modules:
+        previous = os.environ.get("KEDRO_LOGGING_CONFIG")
+        os.environ["KEDRO_LOGGING_CONFIG"] = str(_NO_LOGGING_CHANGE)
+        try:
+            with isolated_logging():
+                import kedro.framework.project  # noqa: F401
+        finally:
+            if previous is None:
+                del os.environ["KEDRO_LOGGING_CONFIG"]
+            else:
+                os.environ["KEDRO_LOGGING_CONFIG"] = previous
+    return sys.modules["kedro.framework.project"]
+
+
+def configure_project_logging(package_name: str) -> None:
+    """Apply the logging configuration ``kedro run`` applies, chosen as Kedro chooses it:
+    ``$KEDRO_LOGGING_CONFIG``, else ``conf/logging.yml`` of the working directory, else Kedro's
+    default; plus the package's logger at INFO (what ``configure_project`` adds). Kedro's own
+    validation (allowed handler classes) applies. The module global ``LOGGING`` is untouched."""
+    _kedro_project_module()._ProjectLogging().set_project_logging(package_name)
+
+
 @contextmanager
 def preserved_kedro_globals() -> Iterator[None]:
-    """Restore Kedro's project globals (and sys.path) on exit, whatever happened inside."""
-    import kedro.framework.project as kedro_project
+    """Restore Kedro's project globals, sys.path and the process's logging on exit, whatever
+    happened inside."""
+    with isolated_logging(), _preserved_project_globals():
+        yield
 
+
+@contextmanager
+def _preserved_project_globals() -> Iterator[None]:
+    kedro_project = _kedro_project_module()
     settings_state = dict(kedro_project.settings.__dict__)
     pipelines_state = {
         k: copy.copy(v) for k, v in kedro_project.pipelines.__dict__.items() if k != "_lock"
@@ -56,6 +100,7 @@ def activate_project(project_path: str | Path) -> Any:
 
     Returns Kedro's ``ProjectMetadata``.
     """
+    _kedro_project_module()
     from kedro.framework.project import pipelines, validate_settings
     from kedro.framework.startup import bootstrap_project
 
@@ -63,8 +108,9 @@ def activate_project(project_path: str | Path) -> Any:
     if _ACTIVE_PROJECT.get("path") != path:
         _ACTIVE_PROJECT.clear()
         _forget_package_from_elsewhere(path)
-        metadata = bootstrap_project(path)
-        validate_settings()  # dynaconf would otherwise swallow an ImportError in settings.py
+        with isolated_logging():  # configure_project re-applies Kedro's logging configuration
+            metadata = bootstrap_project(path)
+            validate_settings()  # dynaconf would otherwise swallow an ImportError in settings.py
         _ACTIVE_PROJECT.update(path=path, metadata=metadata)
     pipelines.set_requested(None)
     return _ACTIVE_PROJECT["metadata"]

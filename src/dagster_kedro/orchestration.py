@@ -22,6 +22,7 @@ import dagster as dg
 from dagster.components.resolved.model import Resolver
 
 from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.run_layers import RUN_LAYERS, RunLayers, run_runtime_params  # noqa: F401 (component.py)
 from dagster_kedro.executors import ExecutorCatalog, ExecutorRef, ResolvedExecutor, describe, register_default_executor
 from dagster_kedro.snapshot import ProjectSnapshot
 from dagster_kedro.steps import Step, StepPlan, python_identifier
@@ -232,33 +233,6 @@ def job_pipeline_errors(pipelines: list[str], jobs: list[KedroJobSpec] | None) -
                         fix=error.fix,
                     ) from error.__cause__
         raise
-
-
-# KedroTarget -> what a run of that target adds to its runtime params (job params, partitions).
-RUN_LAYERS: dict[Any, RunLayers] = {}
-
-
-@dataclass
-class RunLayers:
-    job_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    partitions: Any = None  # partitions.PartitionPlan
-
-
-def run_runtime_params(
-    target: Any, job_name: str | None, run_tags: Mapping[str, str], config_overrides: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """Runtime params a run adds over the YAML's: the job's, the run config's, the partition's.
-
-    Later layers win: job ``runtime_params`` < run config (Launchpad, schedules) < the partition
-    key and window of a partitioned run.
-    """
-    from dagster_kedro.kedro_runtime import nested_params
-
-    layers = RUN_LAYERS.get(target)
-    if layers is None:
-        return dict(config_overrides or {})
-    partition = layers.partitions.params_for_run(run_tags) if layers.partitions else {}
-    return nested_params(layers.job_params.get(job_name or "", {}), config_overrides or {}, partition)
 
 
 @dataclass

@@ -13,7 +13,9 @@ shares one default executor object and ``Definitions.merge`` sees no conflict.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -23,7 +25,18 @@ from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.execution.retries import RetryMode
 from dagster._core.execution.step_dependency_config import StepDependencyConfig
 
-from dagster_kedro.execution import RUN_RESULT_VALUES, KedroTarget, effective_runtime_params, load_nodes, run_save_version
+from dagster_kedro.execution import (
+    RUN_OUTCOMES,
+    KedroTarget,
+    RunOutcome,
+    effective_runtime_params,
+    forward_kedro_logs,
+    load_nodes,
+    run_save_version,
+)
+from dagster_kedro.pipeline_errors import StepFailures
+from dagster_kedro.project_scope import in_project
+from dagster_kedro.run_layers import run_runtime_params
 from dagster_kedro.steps import Step, StepPlan
 
 
@@ -39,10 +52,6 @@ class StepRef:
 
 # op name -> StepRef, filled when a KedroProjectComponent builds its Definitions in this process.
 STEP_REGISTRY: dict[str, StepRef] = {}
-
-
-class KedroPipelineError(Exception):
-    """Passed to ``on_pipeline_error`` when steps of the Dagster run failed."""
 
 
 class KedroRunExecutor(dg.Executor):
@@ -62,8 +71,8 @@ class KedroRunExecutor(dg.Executor):
     ) -> Iterator[DagsterEvent]:
         runs = _kedro_runs(plan_context, execution_plan)
         for run in runs:
-            run.before(plan_context)
-        failures: list[str] = []
+            run.before()
+        failures = StepFailures()
         # the engine sees itself as plan_context.executor: dask checks its type, celery calls app_args
         inner_context = PlanOrchestrationContext(
             plan_data=plan_context.plan_data,
@@ -74,102 +83,161 @@ class KedroRunExecutor(dg.Executor):
         )
         try:
             for event in self._inner.execute(inner_context, execution_plan):
-                if event.is_step_failure:
-                    failures.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()}")
+                failures.see(event)
                 yield event
         except BaseException as error:
+            outcome = RUN_OUTCOMES.pop(plan_context.run_id, RunOutcome())
             for run in runs:
-                run.error(error)
+                run.error(failures.error(run.step_nodes, outcome.node_errors) if failures else error)
             raise
-        finally:
-            results = RUN_RESULT_VALUES.pop(plan_context.run_id, {})
+        outcome = RUN_OUTCOMES.pop(plan_context.run_id, RunOutcome())
         for run in runs:
             if failures:
-                run.error(KedroPipelineError("Dagster steps failed:\n" + "\n".join(failures)))
+                run.error(failures.error(run.step_nodes, outcome.node_errors))
             else:
-                run.after(results)
+                run.after(outcome.values)
 
 
 class _KedroRun:
-    """The pipeline hooks of one Kedro project within one Dagster run."""
+    """The pipeline hooks of one Kedro project within one Dagster run.
 
-    def __init__(self, plan_context: PlanOrchestrationContext, target: KedroTarget, node_names: list[str]):
-        from kedro import __version__ as kedro_version
+    They run in the project's environment, as under ``kedro run`` (working directory = project
+    root, the project's logging config; see ``project_scope``), with Kedro's log records
+    forwarded to the run's Dagster event log.
+    """
+
+    def __init__(self, plan_context: PlanOrchestrationContext, target: KedroTarget, step_nodes: dict[str, list[str]]):
         from kedro.pipeline import Pipeline
 
         from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
 
+        self._log = plan_context.log
+        self.target = target
+        self.step_nodes = step_nodes
+        node_names = [name for nodes in step_nodes.values() for name in nodes]
         overrides = (
             plan_context.run_config.get("resources", {})
             .get(target.params_resource_key, {})
             .get("config", {})
             .get("runtime_params")
         )
-        from dagster_kedro.orchestration import run_runtime_params  # job params, partitions
-
         overrides = run_runtime_params(target, plan_context.job_name, plan_context.dagster_run.tags, overrides)
         params = effective_runtime_params(target, overrides)
-        self.pipeline = Pipeline(load_nodes(target, node_names))
-        session = open_session(target.project_path, target.env, target.conf_source, params)
-        context = session.load_context()
-        self.catalog = session_catalog(context, run_save_version(plan_context.instance, plan_context.run_id))
-        self.hooks = session_hook_manager(session).hook
-        self.run_params = {
-            "run_id": plan_context.run_id,
-            "project_path": target.project_path,
-            "env": context.env,
-            "kedro_version": kedro_version,
-            "tags": None,
-            "from_nodes": None,
-            "to_nodes": None,
-            "node_names": node_names,
-            "from_inputs": None,
-            "to_outputs": None,
-            "load_versions": None,
-            "runtime_params": params,
-            "pipeline_names": list(target.pipelines),
-            "namespaces": None,
-            "runner": f"dagster:{plan_context.job_name}",
-            "only_missing_outputs": False,
-        }
+        with self._in_project():
+            self.pipeline = Pipeline(load_nodes(target, node_names))
+            session = open_session(target.project_path, target.env, target.conf_source, params)
+            context = session.load_context()
+            self.catalog = session_catalog(context, run_save_version(plan_context.instance, plan_context.run_id))
+            self.hooks = session_hook_manager(session).hook
+            self.run_params = kedro_run_params(
+                run_id=plan_context.run_id,
+                project_path=target.project_path,
+                env=context.env,
+                runtime_params=params,
+                component_pipelines=list(target.pipelines),
+                node_names=node_names,
+            )
+
+    @contextmanager
+    def _in_project(self) -> Iterator[None]:
+        with in_project(self.target.project_path, self.target.package_name), forward_kedro_logs(self._log):
+            yield
 
     def _kwargs(self) -> dict[str, Any]:
         return {"run_params": self.run_params, "pipeline": self.pipeline, "catalog": self.catalog}
 
-    def before(self, plan_context: PlanOrchestrationContext) -> None:
-        plan_context.log.info(
+    def before(self) -> None:
+        self._log.info(
             f"Kedro before_pipeline_run: {len(self.pipeline.nodes)} node(s) of {self.run_params['project_path']}"
         )
-        self.hooks.before_pipeline_run(**self._kwargs())
+        with self._in_project():
+            self.hooks.before_pipeline_run(**self._kwargs())
 
     def after(self, values: dict[str, Any]) -> None:
-        run_result = {}
-        for name in sorted(self.pipeline.outputs()):
-            dataset = self.catalog.get(name, fallback_to_runtime_pattern=True)
-            if name in values:
-                dataset.save(values[name])
-            run_result[name] = dataset
-        self.hooks.after_pipeline_run(run_result=run_result, **self._kwargs())
+        with self._in_project():
+            run_result = {}
+            for name in sorted(self.pipeline.outputs()):
+                dataset = self.catalog.get(name, fallback_to_runtime_pattern=True)
+                if name in values:
+                    dataset.save(values[name])
+                run_result[name] = dataset
+            self.hooks.after_pipeline_run(run_result=run_result, **self._kwargs())
 
     def error(self, error: BaseException) -> None:
-        self.hooks.on_pipeline_error(error=error, **self._kwargs())
+        with self._in_project():
+            self.hooks.on_pipeline_error(error=error, **self._kwargs())
+
+
+def kedro_run_params(
+    *,
+    run_id: str,
+    project_path: str,
+    env: str | None,
+    runtime_params: dict[str, Any],
+    component_pipelines: list[str],
+    node_names: list[str],
+) -> dict[str, Any]:
+    """``run_params`` exactly as ``kedro run`` (Kedro 1.7's CLI) records them for the same run.
+
+    A run of every node of a registered pipeline is ``kedro run --pipelines <name>`` (``kedro
+    run`` for ``__default__``): empty filters, so hooks that only track whole runs (kedro-viz)
+    do. Any other run is ``kedro run --nodes <its nodes>``. ``runner`` is what Kedro records for
+    its ``SequentialRunner``: each step runs its nodes one after the other through Kedro's
+    ``Task``, and kedro-viz tracks only runs of that runner. ``run_id`` is the Dagster run id.
+    """
+    from kedro import __version__ as kedro_version
+    from kedro.runner import SequentialRunner
+
+    pipeline_names, partial = _kedro_run_selection(component_pipelines, node_names)
+    return {
+        "run_id": run_id,
+        "project_path": Path(project_path).as_posix(),
+        "env": env,
+        "kedro_version": kedro_version,
+        "tags": (),
+        "from_nodes": [],
+        "to_nodes": [],
+        "node_names": tuple(node_names) if partial else (),
+        "from_inputs": [],
+        "to_outputs": [],
+        "load_versions": {},
+        "runtime_params": runtime_params,
+        "pipeline_names": pipeline_names,
+        "namespaces": [],
+        "runner": str(SequentialRunner()),
+        "only_missing_outputs": False,
+    }
+
+
+def _kedro_run_selection(component_pipelines: list[str], node_names: list[str]) -> tuple[list[str], bool]:
+    """``pipeline_names`` for ``kedro run`` and whether ``--nodes`` is needed: the component's
+    pipelines when the run covers all their nodes, else a registered pipeline it covers exactly."""
+    from dagster_kedro.kedro_runtime import all_pipeline_names, registered_pipelines
+
+    as_cli = lambda names: [] if names == ["__default__"] else names  # noqa: E731
+    wanted = set(node_names)
+    registered = {name: {n.name for n in p.nodes} for name, p in registered_pipelines(all_pipeline_names()).items()}
+    if set().union(*(registered[name] for name in component_pipelines)) == wanted:
+        return as_cli(component_pipelines), False
+    for name in sorted(registered, key=lambda name: name != "__default__"):
+        if registered[name] == wanted:
+            return as_cli([name]), False
+    return as_cli(component_pipelines), True
 
 
 def _kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> list[_KedroRun]:
     """One :class:`_KedroRun` per Kedro project with steps to execute in this plan."""
     selection = plan_context.dagster_run.asset_selection
-    nodes_by_target: dict[KedroTarget, list[str]] = {}
+    steps_by_target: dict[KedroTarget, dict[str, list[str]]] = {}
     for step_key in execution_plan.step_keys_to_execute:
         ref = STEP_REGISTRY.get(execution_plan.get_step_by_key(step_key).node_handle.root.name)
         if ref is None:
             continue
         selected = {d for d, k in ref.keys.items() if selection is None or k in selection}
-        nodes_by_target.setdefault(ref.target, []).extend(ref.plan.nodes_to_run(ref.step, selected))
-    runs = []
-    for target, node_names in nodes_by_target.items():
-        if node_names:
-            runs.append(_KedroRun(plan_context, target, node_names))
-    return runs
+        nodes = ref.plan.nodes_to_run(ref.step, selected)
+        if nodes:
+            steps_by_target.setdefault(ref.target, {})[step_key] = list(nodes)
+    return [_KedroRun(plan_context, target, step_nodes) for target, step_nodes in steps_by_target.items()]
 
 
 _WRAPPED: dict[int, dg.ExecutorDefinition] = {}
