@@ -34,9 +34,9 @@ from dagster_kedro.orchestration import (
     StepOptions,
     job_pipeline_errors,
     op_name,
-    run_runtime_params,
     snapshot_pipelines,
 )
+from dagster_kedro.run_layers import run_runtime_params
 from dagster_kedro.partitions import PartitionsSpec, load_time_params
 from dagster_kedro.schedules import ScheduleSpec, SensorSpec
 from dagster_kedro.kedro_runtime import nested_params

@@ -22,7 +22,7 @@ import dagster as dg
 from dagster.components.resolved.model import Resolver
 
 from dagster_kedro.errors import KedroComponentError
-from dagster_kedro.run_layers import RUN_LAYERS, RunLayers, run_runtime_params  # noqa: F401 (component.py)
+from dagster_kedro.run_layers import RUN_LAYERS, RunLayers
 from dagster_kedro.executors import ExecutorCatalog, ExecutorRef, ResolvedExecutor, describe, register_default_executor
 from dagster_kedro.snapshot import ProjectSnapshot
 from dagster_kedro.steps import Step, StepPlan, python_identifier
