@@ -26,15 +26,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "kedro_projects" / "spaceflights"
 sys.path.insert(0, str(REPO / "tests"))
+from dg_projects import BIN, DgProject  # noqa: E402  (the tests' dg project helper)
 from processes import free_port, stop, wait_for  # noqa: E402  (shared with tests/test_celery.py)
-BIN = Path(sys.executable).parent
 JOB = "spaceflights__default"
 EXECUTORS = ("in_process", "multiprocess", "celery")
 
@@ -73,61 +72,29 @@ def clean_outputs(project: Path) -> None:
                     shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-class DgProject:
-    def __init__(self, root: Path, attributes: dict):
-        import yaml
-
-        self.root = root
-        if root.exists():
-            shutil.rmtree(root)
-        defs = root / "src" / "bench_defs" / "defs" / "spaceflights"
-        defs.mkdir(parents=True)
-        self.home = root / ".dagster_home"
-        self.home.mkdir()
-        (self.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        (root / "pyproject.toml").write_text(
-            '[project]\nname = "bench-defs"\nversion = "0.0.1"\n\n[tool.dg]\ndirectory_type = "project"\n\n'
-            '[tool.dg.project]\nroot_module = "bench_defs"\nregistry_modules = ["dagster_kedro"]\n'
-        )
-        (root / "src" / "bench_defs" / "__init__.py").write_text("")
-        (root / "src" / "bench_defs" / "defs" / "__init__.py").write_text("")
-        (root / "src" / "bench_defs" / "definitions.py").write_text(
-            textwrap.dedent(
-                """
-                from pathlib import Path
-
-                from dagster import definitions, load_from_defs_folder
+def new_dg_project(root: Path, attributes: dict) -> DgProject:
+    """A fresh dg project of the tests' kind whose defs hold one component over the example."""
+    if root.exists():
+        shutil.rmtree(root)
+    project = DgProject(root, "bench_defs")
+    project.add_component("spaceflights", attributes)
+    return project
 
 
-                @definitions
-                def defs():
-                    return load_from_defs_folder(path_within_project=Path(__file__).parent)
-                """
-            )
-        )
-        (defs / "defs.yaml").write_text(
-            yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes})
-        )
-
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "DAGSTER_HOME": str(self.home), "PYTHONPATH": str(self.root / "src")}
-
-    def launch(self, config: dict | None) -> tuple[float, float]:
-        args = [str(BIN / "dg"), "launch", "--job", JOB]
-        if config:
-            args += ["--config-json", json.dumps(config)]
-        started = time.perf_counter()
-        result = subprocess.run(args, cwd=self.root, env=self.env(), capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        if result.returncode != 0:
-            raise RuntimeError(f"dg launch failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-        facts = subprocess.run(
-            [sys.executable, "-c", RUN_SECONDS], cwd=self.root, env=self.env(), capture_output=True, text=True
-        )
-        run = json.loads(facts.stdout.strip().splitlines()[-1])
-        if run["status"] != "SUCCESS":
-            raise RuntimeError(f"run ended {run['status']}")
-        return wall, run["seconds"]
+def timed_launch(project: DgProject, config: dict | None) -> tuple[float, float]:
+    """Wall time of ``dg launch --job`` and the run's own RUN_START to RUN_SUCCESS seconds."""
+    args = [str(BIN / "dg"), "launch", "--job", JOB]
+    if config:
+        args += ["--config-json", json.dumps(config)]
+    started = time.perf_counter()
+    result = subprocess.run(args, cwd=project.root, env=project.process_env(), capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"dg launch failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    run = json.loads(project.python(RUN_SECONDS).stdout.strip().splitlines()[-1])
+    if run["status"] != "SUCCESS":
+        raise RuntimeError(f"run ended {run['status']}")
+    return wall, run["seconds"]
 
 
 def time_kedro_run(project: Path) -> float:
@@ -161,7 +128,7 @@ class CeleryCluster:
                     [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app", "-y", str(config),
                      "--", "--concurrency=2"],
                     cwd=dg_project.root,
-                    env=dg_project.env(),
+                    env=dg_project.process_env(),
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -222,16 +189,16 @@ def main(argv: list[str] | None = None) -> None:
             url = f"redis://127.0.0.1:{port}/0"
             attributes["executors"] = {"workers": {"type": "celery", "config": {"broker": url, "backend": url}}}
             attributes["executor"] = "workers"
-            dg_project = DgProject(workdir / f"dg_{executor}", attributes)
+            dg_project = new_dg_project(workdir / f"dg_{executor}", attributes)
             cluster = CeleryCluster(workdir, dg_project, url, port)
         else:
-            dg_project = DgProject(workdir / f"dg_{executor}", attributes)
+            dg_project = new_dg_project(workdir / f"dg_{executor}", attributes)
             config = {"execution": {"config": {executor: {}}}}
         try:
             best = None
             for _ in range(args.repeat):
                 clean_outputs(project)
-                measured = dg_project.launch(config)
+                measured = timed_launch(dg_project, config)
                 best = measured if best is None or measured[0] < best[0] else best
         finally:
             if cluster:

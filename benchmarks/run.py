@@ -33,52 +33,35 @@ import argparse
 import compileall
 import json
 import os
-import platform
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
-import textwrap
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+from dg_projects import BIN, DgProject  # noqa: E402  (the tests' dg project helper)
 from generate_project import chain_lengths, generate  # noqa: E402
+from report import MODES, Measurement, SizeResult, load_results, report  # noqa: E402
+from reference import write_reference_defs  # noqa: E402
 
-BIN = Path(sys.executable).parent
-MODES = ("memory", "namespace", "node", "pipeline")
 EXECUTORS = {
     "in_process": {"execution": {"config": {"in_process": {}}}},
     "multiprocess": {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}},
 }
 WITH_STATE = {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False}
 SLOW_LIMIT_S = 600.0
+SMOKE = {"sizes": "10", "repeat": 1, "configs": "pipeline/in_process,memory/in_process", "peer_venv": "",
+         "dev_refresh": False, "quiet_timeout": 0.0}
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 # --------------------------------------------------------------------------- measuring
-
-
-@dataclass
-class Measurement:
-    label: str
-    wall_s: float
-    cpu_s: float
-    peak_tree_mb: float
-    peak_proc_mb: float
-    returncode: int
-    load_at_start: float
-    log: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
 
 
 def _session_rss_kb(sid: int) -> int:
@@ -178,67 +161,19 @@ def fresh_home(root: Path) -> Path:
     return home
 
 
-class DgProject:
-    """A minimal dg project, as in tests/conftest.py, with one defs folder entry."""
-
-    def __init__(self, root: Path, module: str):
-        self.root = root
-        self.module = module
-        self.defs = root / "src" / module / "defs"
-        if root.exists():
-            shutil.rmtree(root)
-        self.defs.mkdir(parents=True)
-        (root / "pyproject.toml").write_text(
-            textwrap.dedent(
-                f"""\
-                [project]
-                name = "{module.replace('_', '-')}"
-                version = "0.0.1"
-
-                [tool.dg]
-                directory_type = "project"
-
-                [tool.dg.project]
-                root_module = "{module}"
-                registry_modules = ["dagster_kedro"]
-                """
-            )
-        )
-        (self.defs.parent / "__init__.py").write_text("")
-        (self.defs / "__init__.py").write_text("")
-        (self.defs.parent / "definitions.py").write_text(
-            textwrap.dedent(
-                """\
-                from pathlib import Path
-
-                from dagster import definitions, load_from_defs_folder
+ONE_ASSET = "import dagster as dg\n\n\n@dg.asset\ndef one() -> int:\n    return 1\n"
 
 
-                @definitions
-                def defs():
-                    return load_from_defs_folder(path_within_project=Path(__file__).parent)
-                """
-            )
-        )
+def new_dg_project(root: Path, module: str) -> DgProject:
+    """A dg project of the tests' kind at ``root`` (replaced if it exists)."""
+    if root.exists():
+        shutil.rmtree(root)
+    return DgProject(root, module)
 
-    def add_component(self, name: str, attributes: dict[str, Any]) -> None:
-        folder = self.defs / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "defs.yaml").write_text(
-            yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes}, sort_keys=False)
-        )
 
-    def add_one_asset(self) -> None:
-        folder = self.defs / "one"
-        folder.mkdir()
-        (folder / "assets.py").write_text("import dagster as dg\n\n\n@dg.asset\ndef one() -> int:\n    return 1\n")
-
-    def env(self, homes: Path) -> dict[str, str]:
-        return {**base_env(), "DAGSTER_HOME": str(fresh_home(homes)), "PYTHONPATH": str(self.root / "src")}
-
-    def clear_state(self) -> None:
-        """Remove the LOCAL_FILESYSTEM component state (``<defs module>/.local_defs_state``)."""
-        shutil.rmtree(self.defs / ".local_defs_state", ignore_errors=True)
+def clear_state(project: DgProject) -> None:
+    """Remove the LOCAL_FILESYSTEM component state (``<defs module>/.local_defs_state``)."""
+    shutil.rmtree(project.defs / ".local_defs_state", ignore_errors=True)
 
 
 def clean_outputs(project: Path) -> None:
@@ -336,20 +271,6 @@ def setup_peer_project(venv: Path, n: int, package: str, dest: Path, homes: Path
 # --------------------------------------------------------------------------- benchmark
 
 
-@dataclass
-class SizeResult:
-    n: int
-    steps: dict[str, int]
-    load: dict[str, list[Measurement]] = field(default_factory=dict)
-    runs: dict[str, list[Measurement]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-
-def median(ms: list[Measurement], attr: str = "wall_s") -> float | None:
-    values = [getattr(m, attr) for m in ms if m.ok]
-    return statistics.median(values) if values else None
-
-
 class Benchmark:
     def __init__(self, args: argparse.Namespace):
         self.args = args
@@ -362,8 +283,14 @@ class Benchmark:
         self.peer_venv = Path(args.peer_venv) if args.peer_venv else None
         self.per_step_process_s = args.step_process_seconds
         self.peer_per_step_s = args.peer_step_process_seconds
-        self.floor = DgProject(self.work / "floor", "floor_defs")
-        self.floor.add_one_asset()
+        self.floor = new_dg_project(self.work / "floor", "floor_defs")
+        self.floor.add_python("one", ONE_ASSET)
+        self.one_node = generate(self.work / "kedro" / "synth_1", 1, "synth_1")
+        compileall.compile_dir(str(self.one_node / "src"), quiet=1)
+
+    def env(self, project: DgProject) -> dict[str, str]:
+        """The project's environment (its src, then the caller's PYTHONPATH) with a fresh DAGSTER_HOME."""
+        return {**project.process_env(), "DAGSTER_HOME": str(fresh_home(self.homes))}
 
     # ------------------------------------------------------------------ setup
     def setup_size(self, n: int) -> dict[str, Any]:
@@ -371,31 +298,39 @@ class Benchmark:
         kedro = generate(self.work / "kedro" / package, n, package)
         compileall.compile_dir(str(kedro / "src"), quiet=1)
         dg: dict[str, DgProject] = {}
-        for mode in MODES:
-            project = DgProject(self.work / f"dg_{n}_{mode}", f"defs_{n}_{mode}")
+        ref: dict[str, DgProject] = {}
+        modes = {"memory", *(mode for mode, _ in self._configs())}
+        for mode in sorted(modes):
+            project = new_dg_project(self.work / f"dg_{n}_{mode}", f"defs_{n}_{mode}")
             project.add_component("kedro", {"project_path": str(kedro), "group_by": mode, "defs_state": WITH_STATE})
             dg[mode] = project
-        no_state = DgProject(self.work / f"dg_{n}_nostate", f"defs_{n}_nostate")
+            # the plain-Dagster reference of the same layout: one generated defs module, no Kedro
+            ref[mode] = new_dg_project(self.work / f"ref_{n}_{mode}", f"ref_{n}_{mode}")
+            write_reference_defs(ref[mode].add_python("reference", ""), kedro, mode)
+            compileall.compile_dir(str(ref[mode].root / "src"), quiet=1)
+        no_state = new_dg_project(self.work / f"dg_{n}_nostate", f"defs_{n}_nostate")
         no_state.add_component("kedro", {"project_path": str(kedro), "defs_state": WITH_STATE})
-        dev = DgProject(self.work / f"dg_{n}_dev", f"defs_{n}_dev")
+        dev = new_dg_project(self.work / f"dg_{n}_dev", f"defs_{n}_dev")
         dev.add_component("kedro", {"project_path": str(kedro)})
         peer = None
         if self.peer_venv:
             peer = setup_peer_project(self.peer_venv, n, package, self.work / "peer" / package, self.homes)
             compileall.compile_dir(str(peer / "src"), quiet=1)
-        return {"package": package, "kedro": kedro, "dg": dg, "no_state": no_state, "dev": dev, "peer": peer}
+        return {"package": package, "kedro": kedro, "dg": dg, "ref": ref, "no_state": no_state, "dev": dev, "peer": peer}
 
     def prepare_state(self, project: DgProject) -> None:
         check(
             subprocess.run([str(BIN / "dg"), "utils", "refresh-defs-state"], cwd=project.root,
-                           env=project.env(self.homes), capture_output=True, text=True),
+                           env=self.env(project), capture_output=True, text=True),
             f"dg utils refresh-defs-state in {project.root}",
         )
 
     def warm(self, project: DgProject) -> None:
+        if self.args.smoke:  # the smoke run checks that the benchmark works, not its figures
+            return
         check(
             subprocess.run([str(BIN / "dg"), "list", "defs", "--json"], cwd=project.root,
-                           env=project.env(self.homes), capture_output=True, text=True),
+                           env=self.env(project), capture_output=True, text=True),
             f"dg list defs in {project.root}",
         )
 
@@ -404,15 +339,19 @@ class Benchmark:
         print(f"== N={n}: setup", file=sys.stderr, flush=True)
         p = self.setup_size(n)
         result = SizeResult(n=n, steps={m: expected_steps(n, m) for m in MODES})
-        self.warm(self.floor)
+        smoke = self.args.smoke
         has_state = self._state_backed()
         if has_state:
-            for mode in self._modes():
-                self.prepare_state(p["dg"][mode])
+            for project in p["dg"].values():
+                self.prepare_state(project)
             self.warm(p["dg"]["memory"])
-        p["no_state"].clear_state()
-        self.warm(p["no_state"])  # compiles, reads live (no state is written with refresh_if_dev: false)
-        p["no_state"].clear_state()
+        for project in p["ref"].values():
+            self.warm(project)
+        if not smoke:
+            self.warm(self.floor)
+            clear_state(p["no_state"])
+            self.warm(p["no_state"])  # compiles, reads live (no state is written with refresh_if_dev: false)
+            clear_state(p["no_state"])
         peer_load = p["peer"] is not None
         if peer_load and self.args.skip_slow and self._peer_load_estimate(n) > SLOW_LIMIT_S:
             peer_load = False
@@ -422,42 +361,49 @@ class Benchmark:
             self._peer_list_warm(p["peer"])
         print(f"== N={n}: load", file=sys.stderr, flush=True)
         dg_list = [str(BIN / "dg"), "list", "defs", "--json"]
+        measure = self.runner.measure
         for _ in range(self.args.repeat):
-            self._add(result.load, "floor", self.runner.measure(f"N{n} load floor", dg_list, self.floor.root, self.floor.env(self.homes)))
-            p["no_state"].clear_state()
-            self._add(result.load, "without_state", self.runner.measure(
-                f"N{n} load without state", dg_list, p["no_state"].root, p["no_state"].env(self.homes)))
+            if not smoke:
+                self._add(result.load, "floor", measure(f"N{n} load floor", dg_list, self.floor.root, self.env(self.floor)))
+                clear_state(p["no_state"])
+                self._add(result.load, "without_state", measure(
+                    f"N{n} load without state", dg_list, p["no_state"].root, self.env(p["no_state"])))
             if has_state:
-                self._add(result.load, "with_state", self.runner.measure(
-                    f"N{n} load with state", dg_list, p["dg"]["memory"].root, p["dg"]["memory"].env(self.homes)))
-            if self.args.dev_refresh:
-                self._add(result.load, "dev_refresh", self.runner.measure(
-                    f"N{n} load dev refresh", dg_list, p["dev"].root, p["dev"].env(self.homes)))
+                self._add(result.load, "with_state", measure(
+                    f"N{n} load with state", dg_list, p["dg"]["memory"].root, self.env(p["dg"]["memory"])))
+            self._add(result.load, "reference", measure(
+                f"N{n} load reference", dg_list, p["ref"]["memory"].root, self.env(p["ref"]["memory"])))
+            if self.args.dev_refresh and not smoke:
+                self._add(result.load, "dev_refresh", measure(
+                    f"N{n} load dev refresh", dg_list, p["dev"].root, self.env(p["dev"])))
             if peer_load:
-                self._add(result.load, "peer", self.runner.measure(
+                self._add(result.load, "peer", measure(
                     f"N{n} load kedro-dagster", [str(self.peer_venv / "bin" / "dg"), "list", "defs", "--json"],
                     p["peer"], peer_env(self.peer_venv, p["peer"], self.homes)))
         if self.args.no_runs:
             return result
         print(f"== N={n}: runs", file=sys.stderr, flush=True)
         kedro = p["kedro"]
+        kedro_env = {**base_env(), "DAGSTER_HOME": str(fresh_home(self.homes))}
         for _ in range(self.args.repeat):
             clean_outputs(kedro)
-            self._add(result.runs, "kedro_run", self.runner.measure(
-                f"N{n} kedro run", [str(BIN / "kedro"), "run"], kedro, {**base_env(), "DAGSTER_HOME": str(fresh_home(self.homes))}))
-            for mode in self._modes():
-                for executor in self._executors():
-                    key = f"{mode}/{executor}"
-                    estimate = self._estimate(n, mode, executor, result)
-                    if self.args.skip_slow and estimate > SLOW_LIMIT_S:
-                        result.skipped[key] = f"estimated {estimate / 60:.0f} min"
-                        print(f"  N{n} {key}: skipped (estimated {estimate:.0f}s)", file=sys.stderr, flush=True)
-                        continue
-                    project = p["dg"][mode]
+            self._add(result.runs, "kedro_run", measure(f"N{n} kedro run", [str(BIN / "kedro"), "run"], kedro, kedro_env))
+            clean_outputs(self.one_node)
+            self._add(result.runs, "kedro_run_1node", measure(
+                f"N{n} kedro run 1 node", [str(BIN / "kedro"), "run"], self.one_node, kedro_env))
+            for mode, executor in self._configs():
+                key = f"{mode}/{executor}"
+                estimate = self._estimate(n, mode, executor, result)
+                if self.args.skip_slow and estimate > SLOW_LIMIT_S:
+                    result.skipped[key] = f"estimated {estimate / 60:.0f} min"
+                    print(f"  N{n} {key}: skipped (estimated {estimate:.0f}s)", file=sys.stderr, flush=True)
+                    continue
+                cmd = [str(BIN / "dg"), "launch", "--job", f"{p['package']}__default",
+                       "--config-json", json.dumps(EXECUTORS[executor])]
+                # ours, then its reference right after: same command, same executor config
+                for bucket, project in ((key, p["dg"][mode]), (f"ref/{key}", p["ref"][mode])):
                     clean_outputs(kedro)
-                    cmd = [str(BIN / "dg"), "launch", "--job", f"{p['package']}__default",
-                           "--config-json", json.dumps(EXECUTORS[executor])]
-                    self._add(result.runs, key, self.runner.measure(f"N{n} launch {key}", cmd, project.root, project.env(self.homes)))
+                    self._add(result.runs, bucket, measure(f"N{n} launch {bucket}", cmd, project.root, self.env(project)))
             if p["peer"]:
                 for executor in ("multiprocess", "in_process"):
                     key = f"peer/{executor}"
@@ -468,7 +414,7 @@ class Benchmark:
                         continue
                     clean_outputs(p["peer"])
                     write_peer_config(p["peer"], executor)
-                    self._add(result.runs, key, self.runner.measure(
+                    self._add(result.runs, key, measure(
                         f"N{n} launch {key}", [str(self.peer_venv / "bin" / "dg"), "launch", "--job", "local__default"],
                         p["peer"], peer_env(self.peer_venv, p["peer"], self.homes)))
         clean_outputs(kedro)
@@ -476,18 +422,23 @@ class Benchmark:
             write_peer_config(p["peer"], "multiprocess")
         return result
 
+    def _configs(self) -> list[tuple[str, str]]:
+        """(group_by, executor) pairs to run: ``--configs``, else every mode × executor asked."""
+        if self.args.configs:
+            pairs = [tuple(c.split("/")) for c in self.args.configs.split(",") if c]
+            bad = [p for p in pairs if len(p) != 2 or p[0] not in MODES or p[1] not in EXECUTORS]
+            if bad:
+                raise SystemExit(f"--configs: {bad} are not <group_by>/<executor> ({MODES} / {tuple(EXECUTORS)})")
+            return pairs
+        modes = [m for m in self.args.modes.split(",") if m]
+        return [(m, e) for m in modes for e in self.args.executors.split(",") if e]
+
     def _peer_list_warm(self, project: Path) -> None:
         check(
             subprocess.run([str(self.peer_venv / "bin" / "dg"), "list", "defs", "--json"], cwd=project,
                            env=peer_env(self.peer_venv, project, self.homes), capture_output=True, text=True),
             f"kedro-dagster dg list defs in {project}",
         )
-
-    def _modes(self) -> list[str]:
-        return [m for m in self.args.modes.split(",") if m]
-
-    def _executors(self) -> list[str]:
-        return [e for e in self.args.executors.split(",") if e]
 
     @staticmethod
     def _add(bucket: dict[str, list[Measurement]], key: str, m: Measurement) -> None:
@@ -523,131 +474,21 @@ class Benchmark:
         return 15 + load + max(self.peer_per_step_s, load) * (n + 2) / 2
 
 
-# --------------------------------------------------------------------------- report
-
-
-def fmt(value: float | None, unit: str = "s", digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
-
-
-def versions(peer_venv: Path | None) -> dict[str, str]:
-    from importlib.metadata import version
-
-    out = {p: version(p) for p in ("dagster", "dagster-dg-cli", "kedro", "kedro-datasets", "pandas", "dagster-kedro")}
-    if peer_venv and (peer_venv / "bin" / "python").exists():
-        code = "from importlib.metadata import version as v; print(v('kedro-dagster'), v('dagster'), v('kedro'))"
-        r = subprocess.run([str(peer_venv / "bin" / "python"), "-c", code], capture_output=True, text=True)
-        if r.returncode == 0:
-            kd, dagster, kedro = r.stdout.split()
-            out["kedro-dagster (peer venv)"] = f"{kd} (dagster {dagster}, kedro {kedro})"
-    return out
-
-
-def machine() -> str:
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {mem_gib:.0f} GiB, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
-
-
-def report(results: list[SizeResult], args: argparse.Namespace) -> str:
-    lines: list[str] = []
-    v = versions(Path(args.peer_venv) if args.peer_venv else None)
-    lines.append(f"Machine: {machine()}. Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".")
-    loads = [m.load_at_start for r in results for ms in [*r.load.values(), *r.runs.values()] for m in ms]
-    if loads:
-        lines.append(
-            f"Repeat: {args.repeat} (medians). 1-minute load average at the start of measurements: "
-            f"{min(loads):.1f} to {max(loads):.1f} (median {statistics.median(loads):.1f})."
-        )
-    lines.append("")
-    lines.append("### Definitions load: `dg list defs --json`, cold process (group_by: memory)")
-    lines.append("")
-    lines.append(
-        "| N | floor (1 asset) | with state: total / **adds** | without state: total / **adds** "
-        "| dev refresh: total / **adds** | kedro-dagster: total / **adds** | peak RSS floor / with / without / kd |"
-    )
-    lines.append("|---|---|---|---|---|---|---|")
-    for r in results:
-        floor = median(r.load.get("floor", []))
-
-        def cell(key: str) -> str:
-            if f"load/{key}" in r.skipped:
-                return f"skipped ({r.skipped[f'load/{key}']})"
-            total = median(r.load.get(key, []))
-            if total is None:
-                return "failed" if r.load.get(key) else "n/a"
-            cpu = median(r.load[key], "cpu_s")
-            adds = f"**{total - floor:+.2f}s**" if floor is not None else "?"
-            return f"{total:.2f}s / {adds} (cpu {cpu:.1f}s)"
-
-        rss = " / ".join(fmt(median(r.load.get(k, []), "peak_tree_mb"), " MB", 0)
-                         for k in ("floor", "with_state", "without_state", "peer"))
-        lines.append(
-            f"| {r.n} | {fmt(floor)} (cpu {fmt(median(r.load.get('floor', []), 'cpu_s'), 's', 1)}) | {cell('with_state')} "
-            f"| {cell('without_state')} | {cell('dev_refresh')} | {cell('peer')} | {rss} |"
-        )
-    lines.append("")
-    lines.append("### Full run, end to end: `dg launch --job <package>__default` vs `kedro run`")
-    lines.append("")
-    lines.append("| N | group_by (steps) | kedro run | in_process: wall / **ratio** | multiprocess (2): wall / **ratio** | peak RSS in_process / multiprocess |")
-    lines.append("|---|---|---|---|---|---|")
-    for r in results:
-        kedro = median(r.runs.get("kedro_run", []))
-        for mode in MODES:
-            cells, rss = [], []
-            for executor in EXECUTORS:
-                key = f"{mode}/{executor}"
-                wall = median(r.runs.get(key, []))
-                if key in r.skipped:
-                    cells.append(f"skipped ({r.skipped[key]})")
-                elif wall is None:
-                    cells.append("failed" if r.runs.get(key) else "n/a")
-                else:
-                    ratio = f"**{wall / kedro:.2f}×**" if kedro else "?"
-                    cells.append(f"{wall:.2f}s / {ratio}")
-                rss.append(fmt(median(r.runs.get(key, []), "peak_tree_mb"), " MB", 0))
-            if all(c == "n/a" for c in cells):
-                continue
-            lines.append(f"| {r.n} | {mode} ({r.steps[mode]}) | {fmt(kedro)} | {cells[0]} | {cells[1]} | {' / '.join(rss)} |")
-    if any(k.startswith("peer/") for r in results for k in [*r.runs, *r.skipped]):
-        lines.append("")
-        lines.append("### Against kedro-dagster 0.8.1: default job, same project")
-        lines.append("")
-        lines.append("| N | ours group_by memory, multiprocess | kedro-dagster multiprocess | **speed-up** | kedro-dagster in_process | kedro run |")
-        lines.append("|---|---|---|---|---|---|")
-        for r in results:
-            ours = median(r.runs.get("memory/multiprocess", []))
-            cells = []
-            for key in ("peer/multiprocess", "peer/in_process"):
-                wall = median(r.runs.get(key, []))
-                cells.append(f"skipped ({r.skipped[key]})" if key in r.skipped else
-                             ("failed" if r.runs.get(key) else "n/a") if wall is None else f"{wall:.2f}s")
-            peer = median(r.runs.get("peer/multiprocess", []))
-            speed = f"**{peer / ours:.1f}×**" if peer and ours else "n/a"
-            lines.append(f"| {r.n} | {fmt(ours)} | {cells[0]} | {speed} | {cells[1]} | {fmt(median(r.runs.get('kedro_run', [])))} |")
-    return "\n".join(lines)
-
-
-def load_results(path: Path) -> list[SizeResult]:
-    """SizeResults back from a --json file."""
-    out = []
-    for raw in json.loads(path.read_text()):
-        out.append(SizeResult(
-            n=raw["n"],
-            steps=raw["steps"],
-            load={k: [Measurement(**m) for m in ms] for k, ms in raw["load"].items()},
-            runs={k: [Measurement(**m) for m in ms] for k, ms in raw["runs"].items()},
-            skipped=raw["skipped"],
-        ))
-    return out
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10,100,1000", help="comma-separated node counts")
-    parser.add_argument("--repeat", type=int, default=1, help="measurements per cell (median)")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements per cell")
+    parser.add_argument("--summary", choices=("median", "best"), default="median",
+                        help="what a cell shows of its --repeat measurements (best: the shortest wall/CPU/RSS)")
     parser.add_argument("--skip-slow", action="store_true", help=f"skip runs estimated over {SLOW_LIMIT_S / 60:.0f} min")
     parser.add_argument("--modes", default=",".join(MODES), help="group_by modes to run")
     parser.add_argument("--executors", default=",".join(EXECUTORS), help="in_process,multiprocess")
+    parser.add_argument("--configs", default="",
+                        help="group_by/executor pairs to run instead of --modes x --executors, "
+                        "e.g. pipeline/in_process,memory/multiprocess")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"quick check that the benchmark works (CI): {SMOKE}; no peer, no waiting "
+                        "for a quiet machine, no warm-up loads, no targets")
     parser.add_argument("--no-runs", action="store_true", help="measure load only")
     parser.add_argument("--no-dev-refresh", dest="dev_refresh", action="store_false",
                         help="skip the load with the default YAML (state refreshed by every dg command)")
@@ -665,11 +506,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", help="also write raw measurements to this file")
     parser.add_argument("--report-from", help="print the tables from earlier --json files (comma-separated), measure nothing")
     args = parser.parse_args(argv)
+    if args.smoke:
+        for name, value in SMOKE.items():
+            setattr(args, name, value)
     if args.report_from:
         results = [r for f in args.report_from.split(",") for r in load_results(Path(f))]
         print(report(sorted(results, key=lambda r: r.n), args))
         return
     os.environ.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
+    os.environ.pop("DAGSTER_IS_DEV_CLI", None)  # dg sets it in its own processes; never inherited
 
     if args.peer_venv and args.setup_peer:
         setup_peer_venv(Path(args.peer_venv))

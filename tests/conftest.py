@@ -11,8 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from dg_projects import BIN, DgProject  # noqa: F401  (re-exported: tests import both from conftest)
 
 REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECTS = {
@@ -27,7 +26,6 @@ KEDRO_PROJECTS = {
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
 }
-BIN = Path(sys.executable).parent
 
 os.environ.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
@@ -71,106 +69,6 @@ def run_kedro(project: Path, *args: str, env: dict[str, str] | None = None) -> s
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
-
-
-class DgProject:
-    """A minimal dg project (``[tool.dg] directory_type = "project"``) in a temp folder."""
-
-    def __init__(self, root: Path, module: str = "kedro_defs", *, existing: bool = False):
-        self.root = root
-        self.module = module
-        self.defs = root / "src" / module / "defs"
-        self.home = root / ".dagster_home"
-        self.env: dict[str, str] = {}
-        if existing:  # a dg project made earlier (e.g. copied elsewhere with its state)
-            return
-        self.defs.mkdir(parents=True)
-        self.home.mkdir()
-        (self.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        (root / "pyproject.toml").write_text(
-            textwrap.dedent(
-                f"""
-                [project]
-                name = "{module.replace('_', '-')}"
-                version = "0.0.1"
-
-                [tool.dg]
-                directory_type = "project"
-
-                [tool.dg.project]
-                root_module = "{module}"
-                registry_modules = ["dagster_kedro"]
-                """
-            )
-        )
-        (self.defs.parent / "__init__.py").write_text("")
-        (self.defs / "__init__.py").write_text("")
-        (self.defs.parent / "definitions.py").write_text(
-            textwrap.dedent(
-                """
-                from pathlib import Path
-
-                from dagster import definitions, load_from_defs_folder
-
-
-                @definitions
-                def defs():
-                    return load_from_defs_folder(path_within_project=Path(__file__).parent)
-                """
-            )
-        )
-
-    def add_component(self, name: str, attributes: dict[str, Any], filename: str = "defs.yaml") -> Path:
-        folder = self.defs / name
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / filename
-        path.write_text(yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes}))
-        return path
-
-    def process_env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DAGSTER_HOME": str(self.home),
-            # the dg project's code first; a caller's PYTHONPATH (e.g. a git worktree's src) after
-            "PYTHONPATH": os.pathsep.join(p for p in (str(self.root / "src"), os.environ.get("PYTHONPATH")) if p),
-            # console scripts of this environment (dg, celery, ...) even when it is not activated
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            **self.env,
-        }
-
-    def dg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(BIN / "dg"), *args],
-            cwd=self.root,
-            env=self.process_env(),
-            capture_output=True,
-            text=True,
-        )
-        if check:
-            assert result.returncode == 0, f"dg {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
-        return result
-
-    def list_defs(self) -> dict[str, Any]:
-        return json.loads(self.dg("list", "defs", "--json").stdout)
-
-    def launch(self, *, job: str | None = None, assets: str | None = None, config: dict | None = None, check: bool = True):
-        args = ["launch"]
-        args += ["--job", job] if job else ["--assets", assets or "*"]
-        if config:
-            args += ["--config-json", json.dumps(config)]
-        return self.dg(*args, check=check)
-
-    def python(self, code: str) -> subprocess.CompletedProcess:
-        """Run Python in the project's environment (for the Dagster instance API)."""
-        result = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(code)],
-            cwd=self.root,
-            env=self.process_env(),
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stderr[-6000:]
-        return result
 
 
 @pytest.fixture
