@@ -124,11 +124,11 @@ class Tables:
         values = [getattr(m, attr) for m in ms if m.ok]
         return SUMMARIES[self.how](values) if values else None
 
-    def limit_s(self, r: SizeResult, mode: str, executor: str) -> float | None:
-        """reference + (kedro run − kedro run of a 1-node project)."""
-        ref = self.summarize(r.runs.get(f"ref/{mode}/{executor}", []))
-        kedro = self.summarize(r.runs.get("kedro_run", []))
-        one = self.summarize(r.runs.get("kedro_run_1node", []))
+    def limit_s(self, r: SizeResult, mode: str, executor: str, attr: str = "wall_s") -> float | None:
+        """reference + (kedro run − kedro run of a 1-node project), in wall (or CPU) seconds."""
+        ref = self.summarize(r.runs.get(f"ref/{mode}/{executor}", []), attr)
+        kedro = self.summarize(r.runs.get("kedro_run", []), attr)
+        one = self.summarize(r.runs.get("kedro_run_1node", []), attr)
         return None if None in (ref, kedro, one) else ref + (kedro - one)
 
     def load_table(self, results: list[SizeResult]) -> list[str]:
@@ -222,8 +222,8 @@ class Tables:
             "### Full run against the limit: limit = reference + (`kedro run` − `kedro run` of a 1-node project)",
             "",
             "| N | group_by (steps) | executor | kedro run / 1 node | ours | **ours / kedro run** | reference "
-            "| limit | **ours / limit** | peak RSS ours / reference / kedro run | load avg |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| limit | **ours / limit** | CPU: ours / limit | peak RSS ours / reference / kedro run | load avg |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in results:
             kedro, one = self.summarize(r.runs.get("kedro_run", [])), self.summarize(r.runs.get("kedro_run_1node", []))
@@ -232,18 +232,20 @@ class Tables:
                     key = f"{mode}/{executor}"
                     ours, ref = self.summarize(r.runs.get(key, [])), self.summarize(r.runs.get(f"ref/{key}", []))
                     if key in r.skipped:
-                        lines.append(f"| {r.n} | {mode} ({r.steps[mode]}) | {executor} | | skipped ({r.skipped[key]}) | | | | | | |")
+                        lines.append(f"| {r.n} | {mode} ({r.steps[mode]}) | {executor} | | skipped ({r.skipped[key]}) | | | | | | | |")
                         continue
                     if not r.runs.get(key) and not r.runs.get(f"ref/{key}"):
                         continue
                     limit = self.limit_s(r, mode, executor)
+                    cpu, cpu_limit = self.summarize(r.runs.get(key, []), "cpu_s"), self.limit_s(r, mode, executor, "cpu_s")
+                    cpu_cell = f"{cpu:.1f}s / {cpu_limit:.1f}s = {_ratio(cpu, cpu_limit)}" if cpu is not None and cpu_limit else "n/a"
                     rss = " / ".join(fmt(self.summarize(r.runs.get(k, []), "peak_tree_mb"), " MB", 0)
                                      for k in (key, f"ref/{key}", "kedro_run"))
                     involved = [m for k in (key, f"ref/{key}", "kedro_run", "kedro_run_1node") for m in r.runs.get(k, [])]
                     lines.append(
                         f"| {r.n} | {mode} ({r.steps[mode]}) | {executor} | {fmt(kedro)} / {fmt(one)} | "
                         f"{fmt(ours) if ours is not None else ('failed' if r.runs.get(key) else 'n/a')} | "
-                        f"**{_ratio(ours, kedro)}** | {fmt(ref)} | {fmt(limit)} | **{_ratio(ours, limit)}** | {rss} | {_loads(involved)} |"
+                        f"**{_ratio(ours, kedro)}** | {fmt(ref)} | {fmt(limit)} | **{_ratio(ours, limit)}** | {cpu_cell} | {rss} | {_loads(involved)} |"
                     )
         return lines
 

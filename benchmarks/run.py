@@ -15,16 +15,25 @@ For every size N (default 10, 100, 1000 nodes) this generates a synthetic Kedro 
 * run: ``dg launch --job <package>__default`` for each group_by (memory, namespace, node,
   pipeline) under the in_process and multiprocess (max_concurrent 2) executors, as a ratio to
   ``kedro run`` on the same project measured in the same run (both end to end);
+* the plain-Dagster reference of every run configuration (``reference.py``: the same steps,
+  asset specs, deps and executor as ours, no Kedro, trivial work writing the same files),
+  launched right after ours with the same command, and ``kedro run`` of a 1-node project; the
+  *limit* is ``reference + (kedro run − kedro run of 1 node)`` (``report.py``), and each row
+  shows ``ours / limit`` next to ``ours / kedro run``. The reference of group_by memory is also
+  loaded with ``dg list defs --json`` next to ours;
 * the peer kedro-dagster (a separate virtualenv, ``--peer-venv``; see ``--setup-peer``): its
   ``dg list defs --json`` and its default job under multiprocess (max_concurrent 2) and
   in_process, on a copy of the same project scaffolded with ``kedro dagster init``.
 
 One-time setup (project generation, scaffolding, state refresh, byte-compiling, one warm-up
-load per dg project) is not timed. Medians over ``--repeat``. The machine is shared: before
-each measurement the script waits (up to ``--quiet-timeout`` s) for the 1-minute load average
-to drop under ``--max-load`` and records the load it started at.
+load per dg project) is not timed. Medians (or ``--summary best``) over ``--repeat``. The
+machine is shared: before each measurement the script waits (up to ``--quiet-timeout`` s) for the
+1-minute load average to drop under ``--max-load`` and records the load it started at.
 
     python benchmarks/run.py --sizes 10,100 --repeat 1 --skip-slow
+    python benchmarks/run.py --sizes 100 --repeat 2 --summary best \
+        --configs pipeline/in_process,memory/in_process,memory/multiprocess
+    python benchmarks/run.py --smoke      # N=10, 2 configurations, one repetition (CI: tests/test_benchmarks.py)
 """
 
 from __future__ import annotations
