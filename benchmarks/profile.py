@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> None:
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     out = Path(args.out or tempfile.mktemp(suffix=".prof"))
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
-    env.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1", DAGSTER_HOME=str(home), PYTHONPATH=str(src))
+    # the project's code first, then the caller's PYTHONPATH (e.g. a worktree's src), as run.py does
+    pythonpath = os.pathsep.join(p for p in (str(src), os.environ.get("PYTHONPATH")) if p)
+    env.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1", DAGSTER_HOME=str(home), PYTHONPATH=pythonpath)
     dg = shutil.which("dg", path=str(Path(sys.executable).parent)) or "dg"
     result = subprocess.run(
         [sys.executable, "-m", "cProfile", "-o", str(out), dg, *args.dg_args],
