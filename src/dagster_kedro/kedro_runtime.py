@@ -141,9 +141,12 @@ def session_hook_manager(session: KedroSession) -> PluginManager:
     return session._hook_manager
 
 
-def session_catalog(context: KedroContext, save_version: str) -> DataCatalog:
-    """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``)."""
-    return context._get_catalog(save_version=save_version)
+def session_catalog(
+    context: KedroContext, save_version: str, load_versions: dict[str, str] | None = None
+) -> DataCatalog:
+    """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``)
+    and load the versions pinned in ``load_versions`` (as ``kedro run --load-versions``)."""
+    return context._get_catalog(save_version=save_version, load_versions=load_versions or None)
 
 
 def save_version_for(timestamp: float) -> str:
