@@ -35,6 +35,7 @@ for run in reversed(instance.get_runs()):
     logs = instance.all_logs(run.run_id)
     runs.append({
         "run_id": run.run_id, "job": run.job_name, "status": run.status.value, "parent": run.parent_run_id,
+        "tags": dict(run.tags),
         "params": run.run_config.get("resources", {}).get("kedro_faults", {}).get("config", {}).get("runtime_params", {}),
         "pids": {e.step_key: e.dagster_event.pid for e in logs
                  if e.dagster_event and e.dagster_event.event_type_value == "STEP_START"},
@@ -148,7 +149,11 @@ def test_concurrent_runs_of_one_job_keep_their_own_versioned_data(kedro_project,
     assert {label: summary_of(project, run)["label"] for label, run in runs.items()} == {"A": "A", "B": "B"}
     versions = sorted(p.name for p in (project / "data/02_intermediate/features.json").iterdir())
     assert versions == sorted(run["materialized"]["features"]["kedro/save_version"] for run in runs.values())
-    assert runs["A"]["materialized"]["features"]["kedro/save_version"] < versions[-1]  # B's was newer
+    version_a = runs["A"]["materialized"]["features"]["kedro/save_version"]
+    assert version_a < versions[-1]  # B's was newer
+    (pinned,) = [m for m in runs["A"]["messages"] if m.startswith("Kedro load_versions")]
+    assert f"'features': '{version_a}'" in pinned and "1 run(s) read" in pinned
+    print(pinned)  # the lookup's cost, in ms
 
 
 def test_kill_9_mid_save_leaves_a_partial_save_marker_then_reexecution_recovers(kedro_project, dg_project, tmp_path):
@@ -254,6 +259,7 @@ def test_overlapping_runs_fail_or_wait_with_concurrency(kedro_project, dg_projec
     assert any(f"overlaps run(s) ['{runs['A']['run_id']}'] of concurrency pool 'kedro/faults'" in m
                for m in runs["B"]["messages"]), "\n".join(runs["B"]["messages"])
     assert runs["B"]["materialized"] == {}  # no node of B ran
+    assert runs["B"]["tags"]["dagster-kedro/concurrency"] == "kedro/faults"  # for the queue's limits
     assert len(list((project / "data/02_intermediate/features.json").iterdir())) == 1
     assert runs["A"]["status"] == "SUCCESS" and summary_of(project, runs["A"])["label"] == "A"
 
