@@ -60,6 +60,29 @@ for name in ("features", "table", "summary"):
 print(json.dumps({"runs": runs, "latest": latest}))
 """
 
+# (step key, pid) of the step that has started but not finished in the running run
+SAVING_STEP = """
+import json
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+instance = DagsterInstance.get()
+(run,) = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+events = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.step_key]
+done = {e.step_key for e in events if e.dagster_event.event_type_value == "STEP_SUCCESS"}
+(started,) = [e for e in events if e.dagster_event.event_type_value == "STEP_START" and e.step_key not in done]
+print(json.dumps([started.step_key, started.dagster_event.pid]))
+"""
+
+# returns once some run's event log holds MESSAGE (one process, polling the instance)
+WAIT_FOR_MESSAGE = """
+import time
+from dagster import DagsterInstance
+instance = DagsterInstance.get()
+deadline = time.monotonic() + 120
+while not any("MESSAGE" in (e.user_message or "") for r in instance.get_runs() for e in instance.all_logs(r.run_id)):
+    assert time.monotonic() < deadline, "MESSAGE never logged"
+    time.sleep(0.2)
+"""
+
 REEXECUTE_FROM_FAILURE = """
 import json, os
 from dagster import DagsterInstance, ReexecutionOptions, execute_job
@@ -167,10 +190,8 @@ def test_kill_9_mid_save_leaves_a_partial_save_marker_then_reexecution_recovers(
     dg_project.env["FAULTS_HALT_FILE"] = str(halt)
     run_a = launch_in_background(dg_project, run_config(label="A"))
     wait_for_file(Path(f"{halt}.pid"), run_a)  # half of table.txt written, the save held
-    saving = next(r for r in facts(dg_project)["runs"] if r["status"] == "STARTED")
-    step = next(key for key in saving["pids"] if key != "faults__make_features")
-    pid = saving["pids"][step]  # the step process, from the run's STEP_START event
-    assert pid == int(Path(f"{halt}.pid").read_text())
+    step, pid = json.loads(dg_project.python(SAVING_STEP).stdout.strip().splitlines()[-1])
+    assert pid == int(Path(f"{halt}.pid").read_text())  # the process that is saving
     os.kill(pid, signal.SIGKILL)
     code, output = finish(run_a)
     del dg_project.env["FAULTS_HALT_FILE"]
@@ -198,10 +219,11 @@ def test_kill_9_mid_save_leaves_a_partial_save_marker_then_reexecution_recovers(
 
     assert result["success"] and result["steps"] == [step]
     assert table.read_text().splitlines()[0].startswith("A,") and table.read_text().endswith("END\n")
-    reexecution = next(r for r in facts(dg_project)["runs"] if r["run_id"] == result["run_id"])
+    known = facts(dg_project)
+    reexecution = next(r for r in known["runs"] if r["run_id"] == result["run_id"])
     assert reexecution["parent"] == runs["A"]["run_id"]
     assert summary_of(project, reexecution)["label"] == "A"
-    latest = facts(dg_project)["latest"]["table"]
+    latest = known["latest"]["table"]
     assert latest["materialization"]["run_id"] == result["run_id"]
     assert latest["materialization"]["ts"] > latest["observation"]["ts"]  # the marker is superseded
 
@@ -269,10 +291,7 @@ def test_overlapping_runs_fail_or_wait_with_concurrency(kedro_project, dg_projec
     run_c = launch_in_background(dg_project, run_config(label="C", gate=str(gate_c)))
     wait_for_file(Path(f"{gate_c}.waiting"), run_c)
     run_d = launch_in_background(dg_project, run_config(label="D"))
-    deadline = time.monotonic() + 120
-    while not any("Waiting for run(s)" in m for r in facts(dg_project)["runs"] for m in r["messages"]):
-        assert time.monotonic() < deadline and run_d.poll() is None, "run D never waited"
-        time.sleep(0.3)
+    dg_project.python(WAIT_FOR_MESSAGE.replace("MESSAGE", "Waiting for run(s)"))  # D is waiting
     gate_c.write_text("open")
     results = [finish(run_c), finish(run_d)]
 
