@@ -24,6 +24,7 @@ from dagster.components.scaffold.scaffold import scaffold_with
 from dagster.components.utils.defs_state import DefsStateConfig, DefsStateConfigArgs
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
 
+from dagster_kedro.concurrency import ConcurrencySpec
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.execution import KedroRunParams, KedroTarget, execute_step
 from dagster_kedro.executors import ExecutorRef, ExecutorSpec
@@ -302,6 +303,20 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
             examples=[{"companies": "ingest/companies"}, {"doubled_upstream": ["hooked", "doubled"]}],
         ),
     ] = field(default_factory=dict)
+    concurrency: Annotated[
+        ConcurrencySpec | None,
+        Resolver.default(
+            description="Whether runs of this component may overlap (they share its unversioned "
+            "files; versioned datasets always stay each run's own). overlap: allow (default: runs "
+            "overlap, sharing unversioned data is your choice) | wait (a step of a second run waits "
+            "until the first run has ended, then runs) | fail (it fails before running any node). "
+            "key: the Dagster concurrency pool whose single slot a run holds for its whole life "
+            "(default kedro/<package>; give components that share data one key). wait_timeout: "
+            "seconds a step waits before failing (default 3600). Jobs get the run tag "
+            "dagster-kedro/concurrency=<key> for the queue's tag_concurrency_limits.",
+            examples=[{"overlap": "wait"}, {"overlap": "fail", "key": "warehouse_tables"}],
+        ),
+    ] = None
     defs_state: Annotated[
         DefsStateConfigArgs,
         Resolver.default(
@@ -403,6 +418,7 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
             pipelines=tuple(self._read_pipelines()),
             runtime_params=dict(self.runtime_params),
             params_resource_key=f"kedro_{snapshot.package_name}",
+            concurrency=self.concurrency,
         )
         orchestration = Orchestration(self, snapshot, plan, source)
         specs = orchestration.asset_specs(self._asset_specs(plan))

@@ -51,6 +51,7 @@ class KedroTarget:
     pipelines: tuple[str, ...]
     runtime_params: Mapping[str, Any] = field(default_factory=dict)
     params_resource_key: str = "kedro"
+    concurrency: Any = None  # concurrency.ConcurrencySpec: whether runs of this project may overlap
 
 
 class KedroRunParams(dg.ConfigurableResource):
@@ -108,13 +109,23 @@ def execute_step(
 
     from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
 
+    from dagster_kedro.concurrency import claim_run_slot
+    from dagster_kedro.save_markers import PartialSaveMarkers
+    from dagster_kedro.versions import pinned_load_versions
+
     selected = [d for d in step.assets if keys[d] in context.selected_asset_keys]
-    nodes = load_nodes(target, plan.nodes_to_run(step, set(selected)))
+    node_names = plan.nodes_to_run(step, set(selected))
+    nodes = load_nodes(target, node_names)
     save_version = run_save_version(context.instance, context.run_id)
+    claim_run_slot(context, target.concurrency, plan.snapshot.package_name)
+    pins = pinned_load_versions(context.instance, context.run, plan, node_names, save_version)
+    if pins.runs_read:
+        context.log.debug(f"Kedro load_versions {pins.load_versions} ({pins.milliseconds} ms, {pins.runs_read} run(s) read)")
     params = effective_runtime_params(target, runtime_params)
     session = open_session(target.project_path, target.env, target.conf_source, params)
-    catalog = session_catalog(session.load_context(), save_version)
+    catalog = session_catalog(session.load_context(), save_version, pins.load_versions)
     hook_manager = session_hook_manager(session)
+    hook_manager.register(PartialSaveMarkers(context, plan, keys, save_version))
     for name, value in inputs.items():
         catalog[name] = value
     for node in nodes:
@@ -140,6 +151,7 @@ def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, me
     info = plan.snapshot.dataset(dataset)
     if info.versioned:
         metadata["kedro/save_version"] = save_version
+        metadata["kedro/dataset"] = dataset  # lets later steps of the run chain pin this version
     value = None
     if not info.is_persisted:
         value = catalog.load(dataset)
