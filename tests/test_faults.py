@@ -301,3 +301,9 @@ def test_overlapping_runs_fail_or_wait_with_concurrency(kedro_project, dg_projec
     d_first_output = min(ts for key, kind, ts in runs["D"]["steps"] if kind == "STEP_OUTPUT")
     assert d_started < runs["C"]["end"] < d_first_output  # D's first step waited for C's end
     assert summary_of(project, runs["D"])["label"] == "D" and summary_of(project, runs["C"])["label"] == "C"
+    slots = dg_project.python(
+        "from dagster import DagsterInstance\n"
+        "info = DagsterInstance.get().event_log_storage.get_concurrency_info('kedro/faults')\n"
+        "print(len(info.active_run_ids | info.assigned_run_ids))"
+    )
+    assert slots.stdout.strip().splitlines()[-1] == "0"  # both runs released the pool when they ended

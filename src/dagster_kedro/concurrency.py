@@ -10,9 +10,10 @@ a Dagster concurrency pool named ``key`` (limit 1 unless the pool was given anot
 the run for its whole life. The claim goes through the instance's own atomic slot storage, so it
 holds for every way a run starts: ``dg launch``, in-process runs, the daemon's queue, any
 executor. A step of another run then waits for the slot (``wait``) or fails before running any
-node (``fail``). Nobody frees the slot when its run ends (a run has no "end" hook in its steps):
-the next claimant frees slots held by finished runs, so a run killed without being marked failed
-keeps the slot until Dagster's run monitoring (or the UI's terminate) ends it.
+node (``fail``). The run's executor (``run_hooks``) frees the slot when the run ends, however it
+ends; if the run worker itself dies, the next claimant frees slots held by finished runs, so a
+run killed without being marked failed keeps the slot until Dagster's run monitoring (or the
+UI's terminate) ends it.
 
 The component's jobs also carry the run tag :data:`RUN_TAG` with the key, so that the daemon's
 QueuedRunCoordinator can hold overlapping runs in the queue (``tag_concurrency_limits``) instead
@@ -90,6 +91,13 @@ def claim_run_slot(context: dg.AssetExecutionContext, spec: ConcurrencySpec | No
             context.log.info(f"Waiting for run(s) {sorted(holders)} to finish (concurrency pool '{key}').")
             waiting_for = holders
         time.sleep(_POLL_SECONDS)
+
+
+def release_run_slot(instance: dg.DagsterInstance, run_id: str, specs: list[ConcurrencySpec | None]) -> None:
+    """Free the run's slot when the run ends (called by the run's executor, in the run worker)."""
+    storage = instance.event_log_storage
+    if any(s is not None and s.overlap != "allow" for s in specs) and storage.supports_global_concurrency_limits:
+        storage.free_concurrency_slot_for_step(run_id, SLOT_STEP)
 
 
 def _free_finished(instance: dg.DagsterInstance, run_ids: set[str]) -> bool:

@@ -36,6 +36,7 @@ from dagster_kedro.execution import (
 )
 from dagster_kedro.pipeline_errors import StepFailures
 from dagster_kedro.project_scope import in_project
+from dagster_kedro.concurrency import release_run_slot
 from dagster_kedro.run_layers import run_runtime_params
 from dagster_kedro.steps import Step, StepPlan
 
@@ -90,6 +91,8 @@ class KedroRunExecutor(dg.Executor):
             for run in runs:
                 run.error(failures.error(run.step_nodes, outcome.node_errors) if failures else error)
             raise
+        finally:
+            release_run_slot(plan_context.instance, plan_context.run_id, [run.target.concurrency for run in runs])
         outcome = RUN_OUTCOMES.pop(plan_context.run_id, RunOutcome())
         for run in runs:
             if failures:
