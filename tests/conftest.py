@@ -13,13 +13,17 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+
+from processes import needs, needs_extra
 
 REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECTS = {
@@ -28,6 +32,7 @@ KEDRO_PROJECTS = {
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
 }
 BIN = Path(sys.executable).parent
+POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
 
 os.environ.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
@@ -127,6 +132,11 @@ class DgProject:
         path.write_text(yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes}))
         return path
 
+    def use_postgres(self, postgres_db: dict[str, Any]) -> None:
+        """Run, event log and schedule storage of the instance in PostgreSQL (``postgres_db`` fixture)."""
+        with (self.home / "dagster.yaml").open("a") as config:
+            config.write(yaml.safe_dump({"storage": {"postgres": {"postgres_db": postgres_db}}}))
+
     def process_env(self) -> dict[str, str]:
         return {
             **os.environ,
@@ -210,6 +220,41 @@ def error_text(error: BaseException) -> str:
         texts.append(str(error))
         error = error.__cause__ or error.__context__
     return "\n".join(texts)
+
+
+@pytest.fixture
+def postgres_db():
+    """``postgres_db`` storage settings of a fresh database on the test server (created through
+    $DAGSTER_KEDRO_TEST_POSTGRES_URL, whose role may create databases; dropped at the end)."""
+    needs_extra("dagster_postgres", "postgres")
+    url = os.environ.get(POSTGRES_URL)
+    needs(
+        bool(url),
+        f"needs a PostgreSQL server: set {POSTGRES_URL}=postgresql://user:password@127.0.0.1:port/db "
+        "(a role that may create databases; `source .ci/services.sh` starts one)",
+    )
+    import psycopg2
+
+    name = f"dagster_kedro_{uuid.uuid4().hex[:12]}"
+    server = psycopg2.connect(url)
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(url)
+    try:
+        yield {
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "hostname": parts.hostname,
+            "port": parts.port or 5432,
+            "db_name": name,
+            # SQLAlchemy 2.1 would map plain postgresql:// to psycopg 3 (see docs/orchestration.md)
+            "scheme": "postgresql+psycopg2",
+        }
+    finally:
+        with server.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.close()
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
