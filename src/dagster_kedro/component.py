@@ -213,10 +213,11 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
         Resolver(
             resolve_log_level,
             model_field_type=str,
-            description="Log records of Kedro and the project's code at this level and above become "
-            "Dagster events (one event-log write each); those below go to the step's compute logs "
-            "(stdout/stderr), printed by the project's console handlers. DEBUG | INFO | WARNING "
-            f"(default) | ERROR | CRITICAL; the run tag {LOG_LEVEL_TAG} overrides it for one run.",
+            description="While a step runs its nodes, log records of Kedro and the project's code "
+            "at this level and above become Dagster events (one event-log write each); those below "
+            "stay in the step's compute logs (stdout/stderr), printed by the project's console "
+            "handlers. DEBUG | INFO | WARNING (default) | ERROR | CRITICAL; the run tag "
+            f"{LOG_LEVEL_TAG} overrides it for one run.",
             examples=["INFO"],
         ),
     ] = DEFAULT_LOG_LEVEL
