@@ -146,8 +146,9 @@ class _KedroRun:
 
     @contextmanager
     def _in_project(self) -> Iterator[None]:
-        with in_project(self.target.project_path, self.target.package_name), kedro_logs_to_dagster(self._log, self._level):
-            yield
+        with in_project(self.target.project_path, self.target.package_name):
+            with kedro_logs_to_dagster(self._log, self._level):
+                yield
 
     def _kwargs(self) -> dict[str, Any]:
         return {"run_params": self.run_params, "pipeline": self.pipeline, "catalog": self.catalog}
