@@ -46,6 +46,8 @@ from dagster_kedro.project import project_fingerprint, read_project, validate_ke
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
 from dagster_kedro.snapshot import ProjectSnapshot
+from dagster_kedro.step_logs import DEFAULT_LOG_LEVEL, resolve_log_level
+from dagster_kedro.step_logs import RUN_TAG as LOG_LEVEL_TAG
 from dagster_kedro.state import default_state_key, fresh_state_snapshot
 from dagster_kedro.steps import GroupBy, Step, StepPlan, plan_steps, python_identifier, unproduced_memory_inputs
 from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
@@ -206,6 +208,19 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
             examples=["io_manager", "s3_io_manager"],
         ),
     ] = "io_manager"
+    log_level: Annotated[
+        str,
+        Resolver(
+            resolve_log_level,
+            model_field_type=str,
+            description="While a step runs its nodes, log records of Kedro and the project's code "
+            "at this level and above become Dagster events (one event-log write each); those below "
+            "stay in the step's compute logs (stdout/stderr), printed by the project's console "
+            "handlers. DEBUG | INFO | WARNING (default) | ERROR | CRITICAL; the run tag "
+            f"{LOG_LEVEL_TAG} overrides it for one run.",
+            examples=["INFO"],
+        ),
+    ] = DEFAULT_LOG_LEVEL
     translation: Annotated[
         TranslationFn[Mapping[str, Any]] | None,
         TranslationFnResolver(template_vars_for_translation_fn=lambda data: data),
@@ -419,6 +434,7 @@ class KedroProjectComponent(StateBackedComponent, dg.Resolvable):
             runtime_params=dict(self.runtime_params),
             params_resource_key=f"kedro_{snapshot.package_name}",
             concurrency=self.concurrency,
+            log_level=self.log_level,
         )
         orchestration = Orchestration(self, snapshot, plan, source)
         specs = orchestration.asset_specs(self._asset_specs(plan))

@@ -8,11 +8,8 @@ node through ``kedro.runner.Task``: that fires the dataset hooks and
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +17,7 @@ import dagster as dg
 
 from dagster_kedro.errors import KedroNodeError
 from dagster_kedro.project_scope import runs_in_project
+from dagster_kedro.step_logs import DEFAULT_LOG_LEVEL, events_level, kedro_logs_to_dagster
 from dagster_kedro.steps import Step, StepPlan
 
 
@@ -52,6 +50,7 @@ class KedroTarget:
     runtime_params: Mapping[str, Any] = field(default_factory=dict)
     params_resource_key: str = "kedro"
     concurrency: Any = None  # concurrency.ConcurrencySpec: whether runs of this project may overlap
+    log_level: str = DEFAULT_LOG_LEVEL  # records from this level up become Dagster events (step_logs)
 
 
 class KedroRunParams(dg.ConfigurableResource):
@@ -132,9 +131,9 @@ def execute_step(
         for dataset in [*node.inputs, *node.outputs]:
             catalog.get(dataset, fallback_to_runtime_pattern=True)
 
-    with forward_kedro_logs(context.log):
-        for position, node in enumerate(nodes, start=1):
-            context.log.info(f"Kedro node {position}/{len(nodes)}: {node.name}")
+    step_started = time.perf_counter()
+    with kedro_logs_to_dagster(context.log, events_level(target.log_level, context.run.tags)):
+        for node in nodes:
             started = time.perf_counter()
             try:
                 Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=context.run_id).execute()
@@ -144,6 +143,20 @@ def execute_step(
             metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4)}
             for dataset in (d for d in selected if d in node.outputs):
                 yield _output(context, plan, dataset, keys[dataset], catalog, dict(metadata), save_version)
+    context.log.info(_summary(plan, nodes, time.perf_counter() - step_started))
+
+
+def _summary(plan: StepPlan, nodes: list[Any], seconds: float, shown: int = 20) -> str:
+    """The step's one log event about its nodes (Kedro's own records of each node are in the
+    compute logs): how many ran, how long, which, and the datasets they saved."""
+    saved = [d for node in nodes for d in node.outputs if plan.snapshot.dataset(d).is_persisted]
+
+    def listed(names: list[str]) -> str:
+        more = f", ... ({len(names) - shown} more)" if len(names) > shown else ""
+        return ", ".join(names[:shown]) + more
+
+    text = f"Kedro ran {len(nodes)} node(s) in {seconds:.2f} s: {listed([n.name for n in nodes])}"
+    return text + (f"; saved {len(saved)} dataset(s): {listed(saved)}" if saved else "; saved no dataset")
 
 
 def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, metadata: dict, save_version: str) -> dg.Output:
@@ -159,34 +172,3 @@ def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, me
             RUN_OUTCOMES.setdefault(context.run_id, RunOutcome()).values[dataset] = value
             value = None
     return dg.Output(value, output_name=key.to_python_identifier(), metadata=metadata)
-
-
-class _ForwardToDagster(logging.Handler):
-    """Sends log records of Kedro and the project's code to the step's Dagster event log."""
-
-    def __init__(self, dagster_log: Any):
-        super().__init__(logging.INFO)
-        self._log = dagster_log
-        self._busy = threading.local()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith("dagster") or getattr(self._busy, "on", False):
-            return
-        self._busy.on = True
-        try:
-            self._log.log(record.levelno, f"[{record.name}] {record.getMessage()}")
-        except Exception:  # a logging failure must never fail the node
-            pass
-        finally:
-            self._busy.on = False
-
-
-@contextmanager
-def forward_kedro_logs(dagster_log: Any) -> Iterator[None]:
-    """Attach :class:`_ForwardToDagster` to the root logger for the duration of the step."""
-    handler = _ForwardToDagster(dagster_log)
-    logging.getLogger().addHandler(handler)
-    try:
-        yield
-    finally:
-        logging.getLogger().removeHandler(handler)
