@@ -107,6 +107,8 @@ PROJECT: list[BadInput] = [
     BadInput("unknown env", ("attributes.env = 'nope'", "Kedro env 'nope' has no folder", "Available envs: ['base', 'local']"),
              {"env": "nope"}),
     BadInput("group_by typo", ("attributes.group_by = 'nodes'", "group_by must be one of"), {"group_by": "nodes"}),
+    BadInput("log_level typo", ("attributes.log_level = 'LOUD'", "'LOUD' is not a log level",
+                                "Fix: use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"), {"log_level": "LOUD"}),
     BadInput("key_prefix with a space", ("attributes.key_prefix = ['a b']", "key_prefix part 'a b' is not a valid asset key part",
                                          "Fix: use e.g. key_prefix: ['a_b']"), {"key_prefix": ["a b"]}, through_dg=True),
     BadInput("key_prefix '-'", ("attributes.key_prefix = '-'", "key_prefix part '-' is not a valid asset key part"),

@@ -11,14 +11,18 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
 from dg_projects import BIN, DgProject  # noqa: F401  (re-exported: tests import both from conftest)
+
+from processes import needs, needs_extra
 
 REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECTS = {
@@ -26,6 +30,7 @@ KEDRO_PROJECTS = {
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
 }
+POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
 
 os.environ.update(KEDRO_DISABLE_TELEMETRY="1", DO_NOT_TRACK="1")
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
@@ -108,6 +113,67 @@ def error_text(error: BaseException) -> str:
         texts.append(str(error))
         error = error.__cause__ or error.__context__
     return "\n".join(texts)
+
+
+@pytest.fixture
+def postgres_db():
+    """``postgres_db`` storage settings of a fresh database on the test server (created through
+    $DAGSTER_KEDRO_TEST_POSTGRES_URL, whose role may create databases; dropped at the end)."""
+    needs_extra("dagster_postgres", "postgres")
+    url = os.environ.get(POSTGRES_URL)
+    needs(
+        bool(url),
+        f"needs a PostgreSQL server: set {POSTGRES_URL}=postgresql://user:password@127.0.0.1:port/db "
+        "(a role that may create databases; `source .ci/services.sh` starts one)",
+    )
+    import psycopg2
+
+    name = f"dagster_kedro_{uuid.uuid4().hex[:12]}"
+    server = psycopg2.connect(url)
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(url)
+    try:
+        yield {
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "hostname": parts.hostname,
+            "port": parts.port or 5432,
+            "db_name": name,
+            # SQLAlchemy 2.1 would map plain postgresql:// to psycopg 3 (see docs/orchestration.md)
+            "scheme": "postgresql+psycopg2",
+        }
+    finally:
+        with server.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.close()
+
+
+RUN_LOGS = """
+import json
+from dagster import DagsterInstance
+instance = DagsterInstance.get()
+run = instance.get_runs()[0]
+logs = instance.all_logs(run.run_id)
+manager = instance.compute_log_manager
+file_keys = dict.fromkeys(e.dagster_event.logs_captured_data.file_key for e in logs
+                          if e.dagster_event and e.dagster_event.event_type_value == "LOGS_CAPTURED")
+captured = [manager.get_log_data(manager.build_log_key_for_run(run.run_id, key)) for key in file_keys]
+print(json.dumps({
+    "messages": [[e.step_key, e.level, e.user_message] for e in logs if e.dagster_event is None],
+    "errors": [[e.dagster_event.event_type_value, e.step_key, e.dagster_event.event_specific_data.error.to_string()]
+               for e in logs if e.dagster_event and getattr(e.dagster_event.event_specific_data, "error", None)],
+    "compute_logs": "".join((c.stdout or b"").decode() + (c.stderr or b"").decode() for c in captured),
+}))
+"""
+
+
+def latest_run_logs(dg_project: DgProject) -> dict[str, Any]:
+    """The newest run's log events (``messages``: step key, level, message; structured events
+    are left out), the errors its events carry (event type, step key, error with causes and
+    stacks) and its captured compute logs (stdout and stderr of every capture, ``compute_logs``)."""
+    return json.loads(dg_project.python(RUN_LOGS).stdout.strip().splitlines()[-1])
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

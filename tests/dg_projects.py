@@ -78,6 +78,11 @@ class DgProject:
         path.write_text(yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes}))
         return path
 
+    def use_postgres(self, postgres_db: dict[str, Any]) -> None:
+        """Run, event log and schedule storage of the instance in PostgreSQL (``postgres_db`` fixture)."""
+        with (self.home / "dagster.yaml").open("a") as config:
+            config.write(yaml.safe_dump({"storage": {"postgres": {"postgres_db": postgres_db}}}))
+
     def add_python(self, name: str, code: str, filename: str = "assets.py") -> Path:
         """A plain Python defs module (``defs/<name>/<filename>``): Dagster loads its assets and jobs."""
         folder = self.defs / name

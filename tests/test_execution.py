@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import pickle
+import re
 
 import pandas as pd
 import pytest
 
-from conftest import IN_PROCESS, MULTIPROCESS, kedro_outputs, run_kedro
+from conftest import IN_PROCESS, MULTIPROCESS, kedro_outputs, latest_run_logs, run_kedro
 
 
 def assert_same_outputs(expected_project, actual_project):
@@ -118,19 +120,76 @@ def test_subset_runs_only_the_needed_nodes_and_rereads_upstream_from_disk(kedro_
     assert json.loads((project / "data/08_reporting/summary.json").read_text()) == {"rows": 1, "sum_a": 1, "sum_b": 1}
 
 
-def test_kedro_log_records_reach_the_dagster_event_log(kedro_project, dg_project):
+def squeezed(text: str) -> str:
+    """``text`` without whitespace: Kedro's rich console handler wraps long records."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("executor", [IN_PROCESS, MULTIPROCESS], ids=["in_process", "multiprocess"])
+def test_kedro_info_records_go_to_the_compute_logs_once_and_the_step_logs_one_summary_event(
+    executor, kedro_project, dg_project
+):
     project = kedro_project("hooked")
     dg_project.add_component("hooked", {"project_path": str(project)})
+    dg_project.launch(assets="doubled", config=executor)
+    logs = latest_run_logs(dg_project)
+    step = [(level, message) for key, level, message in logs["messages"] if key == "hooked__double_numbers"]
+    # no event per Kedro record (the old code wrote 8 here, 4 per node), one summary of the step
+    assert len(step) == 1, step
+    assert step[0][0] == logging.INFO
+    assert re.fullmatch(
+        r"Kedro ran 2 node\(s\) in [0-9.]+ s: load_numbers, double_numbers; saved 1 dataset\(s\): doubled", step[0][1]
+    )
+    # Kedro's records are in the step's captured stdout/stderr once each, in Kedro's (rich) format
+    compute = squeezed(logs["compute_logs"])
+    for record in ("INFOLoadingdatafromnumbers", "INFORunningnode:double_numbers", "INFOSavingdatatodoubled"):
+        assert compute.count(record) == 1, record
+    assert compute.count("Kedroran2node(s)") == 1  # the event, printed by Dagster's console logger
+
+
+LAUNCH_WITH_LOG_LEVEL_TAG = """
+import os
+from dagster import AssetKey, DagsterInstance, execute_job
+from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
+
+instance = DagsterInstance.get()
+repo = ReconstructableRepository.for_module("kedro_defs.definitions", "defs", working_directory=os.getcwd())
+result = execute_job(
+    ReconstructableJob(repo, "hooked__default"),
+    instance,
+    run_config={"execution": {"config": {"in_process": {}}}},
+    tags={"dagster-kedro/log_level": %r},
+    asset_selection=[AssetKey("doubled")],
+    raise_on_error=False,
+)
+print(result.success)
+"""
+
+
+def launch_with_log_level_tag(dg_project, level: str) -> bool:
+    """Run the `doubled` asset in process with the run tag dagster-kedro/log_level = ``level``."""
+    return dg_project.python(LAUNCH_WITH_LOG_LEVEL_TAG % level).stdout.strip().splitlines()[-1] == "True"
+
+
+def test_log_level_field_and_run_tag_bring_kedro_info_records_back_as_events(kedro_project, dg_project):
+    project = kedro_project("hooked")
+    yaml_file = dg_project.add_component("hooked", {"project_path": str(project)})
+    record = "[kedro.io.data_catalog] Loading data from numbers (CSVDataset)..."
+
+    def step_messages(logs):
+        return [message for key, _, message in logs["messages"] if key == "hooked__double_numbers"]
+
+    assert launch_with_log_level_tag(dg_project, "INFO")
+    by_tag = latest_run_logs(dg_project)
+    assert record in step_messages(by_tag)
+    # an event now, so the console handlers leave it out: still once in the compute logs
+    assert squeezed(by_tag["compute_logs"]).count("Loadingdatafromnumbers") == 1
+
+    assert not launch_with_log_level_tag(dg_project, "LOUD")
+    errors = "\n".join(error for _, _, error in latest_run_logs(dg_project)["errors"])
+    assert "run tag dagster-kedro/log_level = 'LOUD'" in errors
+    assert "Fix: use one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in errors
+
+    dg_project.add_component("hooked", {"project_path": str(project), "log_level": "INFO"}, yaml_file.name)
     dg_project.launch(assets="doubled", config=IN_PROCESS)
-    logs = dg_project.python(
-        """
-        from dagster import DagsterInstance
-        instance = DagsterInstance.get()
-        run = instance.get_runs()[0]
-        for entry in instance.all_logs(run.run_id):
-            if entry.step_key and entry.user_message:
-                print(entry.step_key, "|", entry.user_message)
-        """
-    ).stdout
-    assert "hooked__double_numbers | [kedro.io.data_catalog] Loading data from numbers" in logs
-    assert "Kedro node 2/2: double_numbers" in logs
+    assert record in step_messages(latest_run_logs(dg_project))

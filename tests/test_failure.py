@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
-from conftest import IN_PROCESS, MULTIPROCESS, read_records, run_kedro
+from conftest import IN_PROCESS, MULTIPROCESS, latest_run_logs, read_records, run_kedro
 
 REEXECUTE_FROM_FAILURE = """
 import json, os, sys
@@ -27,7 +28,7 @@ print(json.dumps({"success": result.success, "steps": steps}))
 
 
 @pytest.mark.parametrize("executor", [IN_PROCESS, MULTIPROCESS], ids=["in_process", "multiprocess"])
-def test_failing_node_then_reexecution_from_failure(executor, kedro_project, dg_project, tmp_path):
+def test_failing_node_in_the_event_log_then_reexecution_from_failure(executor, kedro_project, dg_project, tmp_path):
     project = kedro_project("hooked")
     flag = tmp_path / "fail.flag"
     flag.write_text("fail")
@@ -50,6 +51,25 @@ def test_failing_node_then_reexecution_from_failure(executor, kedro_project, dg_
     assert error["error_notes"] == ["Kedro node 'maybe_fail' failed in Dagster step 'hooked__maybe_fail'"]
     # the very object the node raised when the step ran in the run worker, else rebuilt
     assert error["error_has_traceback"] is (executor is IN_PROCESS)
+    # with the default log_level, what a user needs to debug it is in the run's event log: the
+    # failing node, its exception and traceback, and what the error hooks logged
+    logs = latest_run_logs(dg_project)
+    failure = [error for kind, step, error in logs["errors"] if (kind, step) == ("STEP_FAILURE", "hooked__maybe_fail")]
+    assert len(failure) == 1
+    for fragment in (
+        "KedroNodeError: Kedro node 'maybe_fail' failed: RuntimeError: boom: asked to fail",
+        "RuntimeError: boom: asked to fail",
+        "in maybe_fail",  # the traceback of the node's own code
+        'raise RuntimeError("boom: asked to fail")',
+    ):
+        assert fragment in failure[0], fragment
+    messages = [tuple(entry) for entry in logs["messages"]]
+    node_error = "[hooked.hooks] on_node_error saw node maybe_fail fail: boom: asked to fail"
+    assert ("hooked__maybe_fail", logging.WARNING, node_error) in messages
+    pipeline_error = "[hooked.hooks] on_pipeline_error saw RuntimeError: boom: asked to fail"
+    assert (None, logging.ERROR, pipeline_error) in messages  # an event of the run, not of a step
+    kedro_error = [m for step, level, m in messages if (step, level) == ("hooked__maybe_fail", logging.ERROR)]
+    assert any(m.startswith("[kedro.pipeline.node] Node maybe_fail") and "boom: asked to fail" in m for m in kedro_error)
     # outputs persisted before the failure stay on disk
     assert (project / "data/02_intermediate/doubled.csv").exists()
     assert not (project / "data/03_primary/checked.csv").exists()

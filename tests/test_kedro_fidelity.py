@@ -84,6 +84,6 @@ def test_default_job_writes_kedro_viz_files_and_the_projects_info_log_like_kedro
         assert line in log
         assert line in (reference / "info.log").read_text()
     assert not (dg_project.root / "info.log").exists()
-    # forwarded to Dagster's event log once; the project's console handlers do not print it again
+    # printed once: by the project's console handler into the compute logs (an INFO record is no event)
     output = result.stdout + result.stderr
     assert output.count("Loading data from numbers") == 1

@@ -1,8 +1,8 @@
 """A Kedro job on a PostgreSQL-backed Dagster instance (dagster-postgres run, event log and
 schedule storage), on the server .ci/services.sh starts on 127.0.0.1.
 
-Each test gets a database of its own (created through $DAGSTER_KEDRO_TEST_POSTGRES_URL, whose role
-may create databases; dropped at the end), so parallel tests never share runs. The job fails in
+Each test gets a database of its own (conftest's ``postgres_db``), so parallel tests never share
+runs. The job fails in
 `dg launch` under the multiprocess executor, is re-executed from failure on the same instance,
 and then the outputs must equal `kedro run`'s, and both runs and their events must be in
 PostgreSQL: the instance API reads them back, and no sqlite file appears in DAGSTER_HOME.
@@ -11,55 +11,13 @@ PostgreSQL: the instance API reads them back, and no sqlite file appears in DAGS
 from __future__ import annotations
 
 import json
-import os
 import sys
-import uuid
-from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
 
 from conftest import MULTIPROCESS, run_kedro
-from processes import needs, needs_extra
 from test_execution import assert_same_outputs
 from test_failure import REEXECUTE_FROM_FAILURE
-
-POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
-
-
-@pytest.fixture
-def postgres_db():
-    """``postgres_db`` storage settings of a fresh database on the test server."""
-    needs_extra("dagster_postgres", "postgres")
-    url = os.environ.get(POSTGRES_URL)
-    needs(
-        bool(url),
-        f"needs a PostgreSQL server: set {POSTGRES_URL}=postgresql://user:password@127.0.0.1:port/db "
-        "(a role that may create databases; `source .ci/services.sh` starts one)",
-    )
-    import psycopg2
-
-    name = f"dagster_kedro_{uuid.uuid4().hex[:12]}"
-    server = psycopg2.connect(url)
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(url)
-    try:
-        yield {
-            "username": unquote(parts.username or ""),
-            "password": unquote(parts.password or ""),
-            "hostname": parts.hostname,
-            "port": parts.port or 5432,
-            "db_name": name,
-            # SQLAlchemy 2.1 would map plain postgresql:// to psycopg 3 (see docs/orchestration.md)
-            "scheme": "postgresql+psycopg2",
-        }
-    finally:
-        with server.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.close()
-
 
 def test_kedro_job_and_reexecution_on_a_postgres_instance(postgres_db, kedro_project, dg_project, tmp_path):
     from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
@@ -71,8 +29,7 @@ def test_kedro_job_and_reexecution_on_a_postgres_instance(postgres_db, kedro_pro
     flag = tmp_path / "fail.flag"
     flag.write_text("fail")
     dg_project.env["HOOKED_FAIL_FLAG"] = str(flag)
-    with (dg_project.home / "dagster.yaml").open("a") as config:
-        config.write(yaml.safe_dump({"storage": {"postgres": {"postgres_db": postgres_db}}}))
+    dg_project.use_postgres(postgres_db)
     dg_project.add_component("hooked", {"project_path": str(project)})
 
     failed = dg_project.launch(job="hooked__default", config=MULTIPROCESS, check=False)

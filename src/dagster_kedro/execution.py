@@ -8,11 +8,8 @@ node through ``kedro.runner.Task``: that fires the dataset hooks and
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +17,7 @@ import dagster as dg
 
 from dagster_kedro.errors import KedroNodeError
 from dagster_kedro.project_scope import runs_in_project
+from dagster_kedro.step_logs import DEFAULT_LOG_LEVEL, events_level, kedro_logs_to_dagster
 from dagster_kedro.steps import Step, StepPlan
 
 
@@ -51,6 +49,8 @@ class KedroTarget:
     pipelines: tuple[str, ...]
     runtime_params: Mapping[str, Any] = field(default_factory=dict)
     params_resource_key: str = "kedro"
+    concurrency: Any = None  # concurrency.ConcurrencySpec: whether runs of this project may overlap
+    log_level: str = DEFAULT_LOG_LEVEL  # records from this level up become Dagster events (step_logs)
 
 
 class KedroRunParams(dg.ConfigurableResource):
@@ -108,22 +108,32 @@ def execute_step(
 
     from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
 
+    from dagster_kedro.concurrency import claim_run_slot
+    from dagster_kedro.save_markers import PartialSaveMarkers
+    from dagster_kedro.versions import pinned_load_versions
+
     selected = [d for d in step.assets if keys[d] in context.selected_asset_keys]
-    nodes = load_nodes(target, plan.nodes_to_run(step, set(selected)))
+    node_names = plan.nodes_to_run(step, set(selected))
+    nodes = load_nodes(target, node_names)
     save_version = run_save_version(context.instance, context.run_id)
+    claim_run_slot(context, target.concurrency, plan.snapshot.package_name)
+    pins = pinned_load_versions(context.instance, context.run, plan, node_names, save_version)
+    if pins.runs_read:
+        context.log.debug(f"Kedro load_versions {pins.load_versions} ({pins.milliseconds} ms, {pins.runs_read} run(s) read)")
     params = effective_runtime_params(target, runtime_params)
     session = open_session(target.project_path, target.env, target.conf_source, params)
-    catalog = session_catalog(session.load_context(), save_version)
+    catalog = session_catalog(session.load_context(), save_version, pins.load_versions)
     hook_manager = session_hook_manager(session)
+    hook_manager.register(PartialSaveMarkers(context, plan, keys, save_version))
     for name, value in inputs.items():
         catalog[name] = value
     for node in nodes:
         for dataset in [*node.inputs, *node.outputs]:
             catalog.get(dataset, fallback_to_runtime_pattern=True)
 
-    with forward_kedro_logs(context.log):
-        for position, node in enumerate(nodes, start=1):
-            context.log.info(f"Kedro node {position}/{len(nodes)}: {node.name}")
+    step_started = time.perf_counter()
+    with kedro_logs_to_dagster(context.log, events_level(target.log_level, context.run.tags)):
+        for node in nodes:
             started = time.perf_counter()
             try:
                 Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=context.run_id).execute()
@@ -133,6 +143,20 @@ def execute_step(
             metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4)}
             for dataset in (d for d in selected if d in node.outputs):
                 yield _output(context, plan, dataset, keys[dataset], catalog, dict(metadata), save_version)
+    context.log.info(_summary(plan, nodes, time.perf_counter() - step_started))
+
+
+def _summary(plan: StepPlan, nodes: list[Any], seconds: float, shown: int = 20) -> str:
+    """The step's one log event about its nodes (Kedro's own records of each node are in the
+    compute logs): how many ran, how long, which, and the datasets they saved."""
+    saved = [d for node in nodes for d in node.outputs if plan.snapshot.dataset(d).is_persisted]
+
+    def listed(names: list[str]) -> str:
+        more = f", ... ({len(names) - shown} more)" if len(names) > shown else ""
+        return ", ".join(names[:shown]) + more
+
+    text = f"Kedro ran {len(nodes)} node(s) in {seconds:.2f} s: {listed([n.name for n in nodes])}"
+    return text + (f"; saved {len(saved)} dataset(s): {listed(saved)}" if saved else "; saved no dataset")
 
 
 def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, metadata: dict, save_version: str) -> dg.Output:
@@ -140,6 +164,7 @@ def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, me
     info = plan.snapshot.dataset(dataset)
     if info.versioned:
         metadata["kedro/save_version"] = save_version
+        metadata["kedro/dataset"] = dataset  # lets later steps of the run chain pin this version
     value = None
     if not info.is_persisted:
         value = catalog.load(dataset)
@@ -147,34 +172,3 @@ def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, me
             RUN_OUTCOMES.setdefault(context.run_id, RunOutcome()).values[dataset] = value
             value = None
     return dg.Output(value, output_name=key.to_python_identifier(), metadata=metadata)
-
-
-class _ForwardToDagster(logging.Handler):
-    """Sends log records of Kedro and the project's code to the step's Dagster event log."""
-
-    def __init__(self, dagster_log: Any):
-        super().__init__(logging.INFO)
-        self._log = dagster_log
-        self._busy = threading.local()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith("dagster") or getattr(self._busy, "on", False):
-            return
-        self._busy.on = True
-        try:
-            self._log.log(record.levelno, f"[{record.name}] {record.getMessage()}")
-        except Exception:  # a logging failure must never fail the node
-            pass
-        finally:
-            self._busy.on = False
-
-
-@contextmanager
-def forward_kedro_logs(dagster_log: Any) -> Iterator[None]:
-    """Attach :class:`_ForwardToDagster` to the root logger for the duration of the step."""
-    handler = _ForwardToDagster(dagster_log)
-    logging.getLogger().addHandler(handler)
-    try:
-        yield
-    finally:
-        logging.getLogger().removeHandler(handler)

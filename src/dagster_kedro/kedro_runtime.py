@@ -187,14 +187,17 @@ def session_hook_manager(session: KedroSession) -> PluginManager:
     return session._hook_manager
 
 
-def session_catalog(context: KedroContext, save_version: str) -> DataCatalog:
-    """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``).
+def session_catalog(
+    context: KedroContext, save_version: str, load_versions: dict[str, str] | None = None
+) -> DataCatalog:
+    """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``)
+    and load the versions pinned in ``load_versions`` (as ``kedro run --load-versions``).
 
     Credentials are read here, in the process that runs, never while definitions load."""
     from dagster_kedro.kedro_config import credentials_errors
 
     with credentials_errors(context.config_loader):
-        return context._get_catalog(save_version=save_version)
+        return context._get_catalog(save_version=save_version, load_versions=load_versions or None)
 
 
 def save_version_for(timestamp: float) -> str:

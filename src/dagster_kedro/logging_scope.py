@@ -60,15 +60,16 @@ def isolated_logging() -> Iterator[None]:
             logging.root.manager._clear_cache()
 
 
-def drop_console_handlers() -> None:
-    """Remove handlers that print to the terminal (stream handlers on stdout/stderr, rich
-    handlers) from every logger: in a step, Dagster's event log is the console, and Kedro's
-    records are forwarded there already."""
+def console_handlers() -> list[logging.Handler]:
+    """The handlers of any logger that print to the terminal (stream handlers on stdout/stderr,
+    rich handlers): in a step, what they print is the step's captured compute logs."""
     consoles = {id(s) for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__) if s is not None}
+    found: dict[int, logging.Handler] = {}
     for logger in _loggers():
-        for handler in list(logger.handlers):
+        for handler in logger.handlers:
             if _is_console(handler, consoles):
-                logger.removeHandler(handler)
+                found[id(handler)] = handler
+    return list(found.values())
 
 
 def _is_console(handler: logging.Handler, consoles: set[int]) -> bool:

@@ -21,17 +21,14 @@ from typing import Annotated, Any, Literal
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
+from dagster_kedro.concurrency import run_tags
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.run_layers import RUN_LAYERS, RunLayers
 from dagster_kedro.executors import ExecutorCatalog, ExecutorRef, ResolvedExecutor, describe, register_default_executor
 from dagster_kedro.snapshot import ProjectSnapshot
-from dagster_kedro.steps import Step, StepPlan, python_identifier
+from dagster_kedro.steps import Step, StepPlan, op_name, python_identifier
 
 FILTER_FIELDS = ("tags", "node_names", "from_nodes", "to_nodes", "from_inputs", "to_outputs", "node_namespaces")
-
-
-def op_name(snapshot: ProjectSnapshot, step: Step) -> str:
-    return f"{python_identifier(snapshot.package_name)}__{step.name}"
 
 
 def default_job_name(snapshot: ProjectSnapshot, pipeline: str) -> str:
@@ -359,6 +356,7 @@ class Orchestration:
             "kedro/project": snapshot.package_name,
             "kedro/pipeline": spec.pipeline,
             **({"kedro/executor": describe(executor)} if executor else {}),
+            **run_tags(getattr(self.component, "concurrency", None), snapshot.package_name),
             **spec.tags,
         }
         job = dg.define_asset_job(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dagster_kedro.kedro_runtime import configure_project_logging
-from dagster_kedro.logging_scope import drop_console_handlers, isolated_logging
+from dagster_kedro.logging_scope import isolated_logging
 
 T = TypeVar("T")
 
@@ -39,13 +39,12 @@ def working_directory(path: str | Path) -> Iterator[None]:
 @contextmanager
 def project_logging(project_path: str | Path, package_name: str) -> Iterator[None]:
     """The project's logging configuration, as ``kedro run`` applies it from the project root,
-    for the block. Console handlers are left out: a run's console is Dagster's event log, where
-    ``forward_kedro_logs`` sends the records (so none is printed twice); file handlers and the
-    like stay (``info.log`` lands in the project root)."""
+    for the block: file handlers write where ``kedro run`` writes (``info.log`` in the project
+    root), console handlers print to the process's stdout/stderr, which Dagster captures as the
+    step's compute logs (``step_logs`` keeps the records it forwards as events off them)."""
     with isolated_logging():
         with working_directory(project_path):
             configure_project_logging(package_name)
-        drop_console_handlers()
         yield
 
 

@@ -12,6 +12,7 @@ shares one default executor object and ``Definitions.merge`` sees no conflict.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,13 +31,14 @@ from dagster_kedro.execution import (
     KedroTarget,
     RunOutcome,
     effective_runtime_params,
-    forward_kedro_logs,
     load_nodes,
     run_save_version,
 )
 from dagster_kedro.pipeline_errors import StepFailures
 from dagster_kedro.project_scope import in_project
+from dagster_kedro.concurrency import release_run_slot
 from dagster_kedro.run_layers import run_runtime_params
+from dagster_kedro.step_logs import events_level, kedro_logs_to_dagster
 from dagster_kedro.steps import Step, StepPlan
 
 
@@ -90,6 +92,8 @@ class KedroRunExecutor(dg.Executor):
             for run in runs:
                 run.error(failures.error(run.step_nodes, outcome.node_errors) if failures else error)
             raise
+        finally:
+            release_run_slot(plan_context.instance, plan_context.run_id, [run.target.concurrency for run in runs])
         outcome = RUN_OUTCOMES.pop(plan_context.run_id, RunOutcome())
         for run in runs:
             if failures:
@@ -102,8 +106,9 @@ class _KedroRun:
     """The pipeline hooks of one Kedro project within one Dagster run.
 
     They run in the project's environment, as under ``kedro run`` (working directory = project
-    root, the project's logging config; see ``project_scope``), with Kedro's log records
-    forwarded to the run's Dagster event log.
+    root, the project's logging config; see ``project_scope``), with Kedro's log records from
+    INFO up (or the run's lower ``log_level``) forwarded to the run's Dagster event log: the run
+    worker's output is no step's compute logs, and a run has only a handful of such records.
     """
 
     def __init__(self, plan_context: PlanOrchestrationContext, target: KedroTarget, step_nodes: dict[str, list[str]]):
@@ -112,6 +117,7 @@ class _KedroRun:
         from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
 
         self._log = plan_context.log
+        self._level = min(events_level(target.log_level, plan_context.dagster_run.tags), logging.INFO)
         self.target = target
         self.step_nodes = step_nodes
         node_names = [name for nodes in step_nodes.values() for name in nodes]
@@ -140,8 +146,9 @@ class _KedroRun:
 
     @contextmanager
     def _in_project(self) -> Iterator[None]:
-        with in_project(self.target.project_path, self.target.package_name), forward_kedro_logs(self._log):
-            yield
+        with in_project(self.target.project_path, self.target.package_name):
+            with kedro_logs_to_dagster(self._log, self._level):
+                yield
 
     def _kwargs(self) -> dict[str, Any]:
         return {"run_params": self.run_params, "pipeline": self.pipeline, "catalog": self.catalog}

@@ -27,6 +27,11 @@ def python_identifier(text: str) -> str:
     return f"_{name}" if name[:1].isdigit() else name
 
 
+def op_name(snapshot: ProjectSnapshot, step: Step) -> str:
+    """The Dagster op (and step key) of a step: unique across a code location's projects."""
+    return f"{python_identifier(snapshot.package_name)}__{step.name}"
+
+
 @dataclass(frozen=True)
 class Step:
     """One Dagster step (one multi-asset op): Kedro nodes that run together in one process."""
