@@ -18,6 +18,7 @@ from pathlib import Path
 import orchestration_helpers  # noqa: F401  (registers the chores fixture)
 import conftest
 from conftest import BIN, MULTIPROCESS
+from test_failure import REEXECUTE_FROM_FAILURE
 
 conftest.KEDRO_PROJECTS.setdefault("faults", orchestration_helpers.FIXTURES / "faults")
 JOB = "faults__default"
@@ -82,25 +83,6 @@ while not any("MESSAGE" in (e.user_message or "") for r in instance.get_runs() f
     assert time.monotonic() < deadline, "MESSAGE never logged"
     time.sleep(0.2)
 """
-
-REEXECUTE_FROM_FAILURE = """
-import json, os
-from dagster import DagsterInstance, ReexecutionOptions, execute_job
-from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
-
-instance = DagsterInstance.get()
-failed = [r for r in instance.get_runs() if r.status.value == "FAILURE"][0]
-repo = ReconstructableRepository.for_module("kedro_defs.definitions", "defs", working_directory=os.getcwd())
-result = execute_job(
-    ReconstructableJob(repo, failed.job_name),
-    instance,
-    run_config=failed.run_config,  # as the UI's re-execution does
-    reexecution_options=ReexecutionOptions.from_failure(failed.run_id, instance),
-)
-steps = sorted(e.step_key for e in result.all_events if e.event_type_value == "STEP_START")
-print(json.dumps({"success": result.success, "steps": steps, "run_id": result.run_id}))
-"""
-
 
 RETRY_EVENTS = ("STEP_START", "STEP_UP_FOR_RETRY", "STEP_RESTARTED", "STEP_SUCCESS", "STEP_FAILURE")
 
