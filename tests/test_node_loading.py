@@ -5,12 +5,13 @@ taken from the registered pipelines."""
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass
 
 import pytest
 from kedro.pipeline import Node, Pipeline
 
-from conftest import read_records
+from conftest import IN_PROCESS, read_records
 from dagster_kedro.node_loading import node_call, parameter_types, rebuild_node, rebuild_parameter_types
 from dagster_kedro.snapshot import NodeSnapshot
 
@@ -40,11 +41,35 @@ def create_pipeline(**kwargs) -> Pipeline:
 '''
 
 
+CONTEXT_HOOKS = """
+
+from kedro.framework.hooks import hook_impl
+
+from hooked.hooks import _record
+
+
+class ContextHooks:
+    @hook_impl
+    def after_context_created(self, context):
+        _record("after_context_created")
+
+    @hook_impl
+    def after_catalog_created(self, catalog):
+        _record("after_catalog_created")
+
+
+HOOKS = (*HOOKS, ContextHooks())
+"""
+
+
 @pytest.fixture
 def recording_project(kedro_project, tmp_path):
-    """A copy of `hooked` whose register_pipelines() records the pid of each caller, with a
-    lambda node writing summary_copy.json."""
+    """A copy of `hooked` whose register_pipelines() records the pid of each caller, whose hooks
+    also record after_context_created and after_catalog_created, with a lambda node writing
+    summary_copy.json."""
     project = kedro_project("hooked")
+    settings = project / "src/hooked/settings.py"
+    settings.write_text(settings.read_text() + CONTEXT_HOOKS)
     registry = project / "src/hooked/pipeline_registry.py"
     registry.write_text(registry.read_text() + RECORDING_REGISTRY)
     report = project / "src/hooked/pipelines/report/pipeline.py"
@@ -85,6 +110,25 @@ def test_a_multiprocess_step_from_fresh_state_does_not_call_register_pipelines(r
     # node hooks once per node, pipeline hooks once per run
     assert sorted(r["node"] for r in records if r["hook"] == "after_node_run") == sorted(step_pid)
     assert [r["hook"] for r in records if "pipeline" in r["hook"]] == ["before_pipeline_run", "after_pipeline_run"]
+    # one session and one catalog per step process, and one of each in the run worker
+    for hook in ("after_context_created", "after_catalog_created"):
+        pids = [r["pid"] for r in records if r["hook"] == hook]
+        assert len(pids) == len(set(pids)) == 7 and set(step_pid.values()) < set(pids), hook
+
+
+def test_an_in_process_run_opens_one_kedro_session(recording_project, dg_project, tmp_path):
+    """As `kedro run`: after_context_created once; after_catalog_created once per step (its own
+    load versions and inputs) plus once for the pipeline hooks."""
+    dg_project.add_component("hooked", {"project_path": str(recording_project), "group_by": "node"})
+    hooks = tmp_path / "hooks.jsonl"
+    dg_project.env.update(HOOKED_RECORD_FILE=str(hooks))
+    dg_project.launch(job="hooked__default", config=IN_PROCESS)
+    records = read_records(hooks)
+    counts = Counter(r["hook"] for r in records)
+    assert counts["after_node_run"] == 6
+    assert counts["after_context_created"] == 1
+    assert counts["after_catalog_created"] == 6 + 1
+    assert (recording_project / "data/08_reporting/summary_copy.json").exists()
 
 
 # In-process: how nodes are rebuilt, and when they are not.

@@ -45,11 +45,12 @@ class KedroProcessRuntime:
     * nodes: rebuilt from the snapshot; the project's ``register_pipelines()`` runs at most once
       per process and project version, and only for nodes that cannot be rebuilt
       (:class:`~dagster_kedro.node_loading.NodeLoader`);
-    * one Kedro session, with its context and hook manager, per Dagster run, project and runtime
-      params: ``after_context_created`` fires once per process and run, as under ``kedro run``
-      (the in-process executor's steps and pipeline hooks share one). The catalog stays per step
-      (``after_catalog_created`` per step, as before): each step pins its own load versions and
-      feeds other steps' memory data into it, which must not leak into the next step.
+    * one Kedro session, with its context and hook manager, per Dagster run, project, runtime
+      params and thread: ``after_context_created`` fires once per process and run, as under
+      ``kedro run`` (the in-process executor's steps and pipeline hooks share one). The catalog
+      stays per step (``after_catalog_created`` per step, as before): each step pins its own
+      load versions and feeds other steps' memory data into it, which must not leak into the
+      next step.
 
     Sessions of ended runs are dropped by the run's executor; a long-lived worker (dask, celery)
     that never sees the end keeps only the ``keep`` most recent.
@@ -72,7 +73,8 @@ class KedroProcessRuntime:
         from dagster_kedro.kedro_runtime import open_session, validate_parameters_with
         from dagster_kedro.node_loading import rebuild_parameter_types
 
-        key = (run_id, target, json.dumps(params, sort_keys=True, default=str))
+        # per thread too: concurrent steps of a threaded worker must not share a hook manager
+        key = (run_id, target, json.dumps(params, sort_keys=True, default=str), threading.get_ident())
         with self._lock:
             if key in self._sessions:
                 self._sessions.move_to_end(key)
