@@ -17,6 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,7 +47,7 @@ print(json.dumps({"status": run.status.value, "steps": {k: ends[k] - starts[k] f
 """
 
 
-def measure(out: Path, nodes: int, group_by: str) -> dict:
+def measure(out: Path, nodes: int, group_by: str, timeout: float = 1800) -> dict:
     project = generate(out / "kedro", nodes)
     dg = DgProject(out / "dg", "bench_defs")
     dg.add_component(
@@ -68,7 +69,10 @@ def measure(out: Path, nodes: int, group_by: str) -> dict:
         [str(BIN / "dg"), "launch", "--assets", "*", "--config-json", json.dumps(config)],
         cwd=dg.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    timer = threading.Timer(timeout, process.kill)  # a hung run must not hang the benchmark
+    timer.start()
     _, status, usage = os.wait4(process.pid, 0)
+    timer.cancel()
     wall = time.perf_counter() - started
     if status != 0:
         raise RuntimeError(f"dg launch failed: {process.stderr.read()[-4000:]}")
