@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from kedro.pipeline import Node, Pipeline
 
-from conftest import IN_PROCESS, read_records
+from conftest import IN_PROCESS, MULTIPROCESS, read_records
 from dagster_kedro.node_loading import node_call, parameter_types, rebuild_node, rebuild_parameter_types
 from dagster_kedro.snapshot import NodeSnapshot
 
@@ -87,7 +87,6 @@ def test_a_multiprocess_step_from_fresh_state_does_not_call_register_pipelines(r
         "hooked",
         {
             "project_path": str(recording_project),
-            "group_by": "node",
             "defs_state": {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False},
         },
     )
@@ -95,12 +94,13 @@ def test_a_multiprocess_step_from_fresh_state_does_not_call_register_pipelines(r
     calls, hooks = tmp_path / "register_calls.txt", tmp_path / "hooks.jsonl"
     dg_project.env.update(REGISTER_RECORD_FILE=str(calls), HOOKED_RECORD_FILE=str(hooks))
 
-    launched = dg_project.launch(job="hooked__default", config={"execution": {"config": {"multiprocess": {}}}})
+    # three steps (group_by memory): load_numbers + double_numbers, summarise, copy_summary
+    launched = dg_project.launch(assets="doubled,summary,summary_copy", config=MULTIPROCESS)
 
     records = read_records(hooks)
     step_pid = {r["node"]: r["pid"] for r in records if r["hook"] == "before_node_run"}
-    assert sorted(step_pid) == ["copy_summary", "count_rows", "double_numbers", "load_numbers", "maybe_fail", "summarise"]
-    assert len(set(step_pid.values())) == 6  # group_by node: one process per node
+    assert sorted(step_pid) == ["copy_summary", "double_numbers", "load_numbers", "summarise"]
+    assert len(set(step_pid.values())) == 3
     callers = [int(line) for line in calls.read_text().split()]
     # only the lambda node's step read the registry; the run worker (pipeline hooks) is not a step
     assert [pid for pid in callers if pid in step_pid.values()] == [step_pid["copy_summary"]]
@@ -113,7 +113,7 @@ def test_a_multiprocess_step_from_fresh_state_does_not_call_register_pipelines(r
     # one session and one catalog per step process, and one of each in the run worker
     for hook in ("after_context_created", "after_catalog_created"):
         pids = [r["pid"] for r in records if r["hook"] == hook]
-        assert len(pids) == len(set(pids)) == 7 and set(step_pid.values()) < set(pids), hook
+        assert len(pids) == len(set(pids)) == 4 and set(step_pid.values()) < set(pids), hook
 
 
 def test_an_in_process_run_opens_one_kedro_session(recording_project, dg_project, tmp_path):
