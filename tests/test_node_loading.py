@@ -262,3 +262,23 @@ def uses_local(model: LocalModel):
 
 def test_a_parameter_type_without_an_import_path_leaves_validation_to_kedro():
     assert parameter_types({"p": Pipeline([Node(uses_local, "params:m", "out", name="u")])}) is None
+
+
+def test_a_step_context_validates_typed_parameters_without_the_registry(recording_project, tmp_path, monkeypatch):
+    """Kedro's parameter validation, fed the snapshot's types: `params:model` reaches the catalog as
+    the model, and register_pipelines() is not called for it (Kedro's own path would call it)."""
+    from dagster_kedro.kedro_runtime import (
+        activate_project, open_session, preserved_kedro_globals, session_catalog, validate_parameters_with,
+    )
+
+    project, calls = recording_project, tmp_path / "register_calls.txt"
+    monkeypatch.setenv("REGISTER_RECORD_FILE", str(calls))
+    (project / "conf/base/parameters.yml").write_text("factor: 2\nfail: false\nmodel:\n  size: 3\n")
+    with preserved_kedro_globals():
+        activate_project(project)
+        context = open_session(project, None, None, {"factor": 5}).load_context()
+        validate_parameters_with(context, {"model": (Model, False)})
+        catalog = session_catalog(context, "2026-01-01T00.00.00.000Z")
+        assert catalog.load("params:model") == Model(size=3)
+        assert catalog.load("params:factor") == 5  # runtime params still apply
+    assert not calls.exists()
