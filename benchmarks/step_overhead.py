@@ -65,9 +65,10 @@ def measure(out: Path, nodes: int, group_by: str, timeout: float = 1800) -> dict
     clean_outputs(project)
     config = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
     started = time.perf_counter()
+    log = (out / "launch.log").open("w")  # a file, not a pipe: dg launch writes every event there
     process = subprocess.Popen(
         [str(BIN / "dg"), "launch", "--assets", "*", "--config-json", json.dumps(config)],
-        cwd=dg.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=dg.root, env=env, stdout=log, stderr=log,
     )
     timer = threading.Timer(timeout, process.kill)  # a hung run must not hang the benchmark
     timer.start()
@@ -75,7 +76,7 @@ def measure(out: Path, nodes: int, group_by: str, timeout: float = 1800) -> dict
     timer.cancel()
     wall = time.perf_counter() - started
     if status != 0:
-        raise RuntimeError(f"dg launch failed: {process.stderr.read()[-4000:]}")
+        raise RuntimeError(f"dg launch failed: {(out / 'launch.log').read_text()[-4000:]}")
     report = json.loads(
         subprocess.run([sys.executable, "-c", STEP_TIMES], cwd=dg.root, env=env, check=True, capture_output=True, text=True)
         .stdout.strip().splitlines()[-1]
