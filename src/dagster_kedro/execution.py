@@ -8,7 +8,10 @@ node through ``kedro.runner.Task``: that fires the dataset hooks and
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +36,68 @@ class RunOutcome:
 
 # Dagster run id -> the RunOutcome of the steps of that run in this process.
 RUN_OUTCOMES: dict[str, RunOutcome] = {}
+
+
+class KedroProcessRuntime:
+    """The Kedro objects a process keeps across the steps (and pipeline hooks) it runs.
+
+    * nodes: rebuilt from the snapshot; the project's ``register_pipelines()`` runs at most once
+      per process and project version, and only for nodes that cannot be rebuilt
+      (:class:`~dagster_kedro.node_loading.NodeLoader`);
+    * one Kedro session, with its context and hook manager, per Dagster run, project, runtime
+      params and thread: ``after_context_created`` fires once per process and run, as under
+      ``kedro run`` (the in-process executor's steps and pipeline hooks share one). The catalog
+      stays per step (``after_catalog_created`` per step, as before): each step pins its own
+      load versions and feeds other steps' memory data into it, which must not leak into the
+      next step.
+
+    Sessions of ended runs are dropped by the run's executor; a long-lived worker (dask, celery)
+    that never sees the end keeps only the ``keep`` most recent.
+    """
+
+    def __init__(self, keep: int = 8):
+        from dagster_kedro.node_loading import NodeLoader
+
+        self.nodes = NodeLoader()
+        self._keep = keep
+        self._sessions: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def session(self, run_id: str, target: KedroTarget, snapshot: Any, params: dict) -> tuple[Any, Any]:
+        """``(KedroSession, KedroContext)`` of the run on ``target``'s (already active) project.
+
+        Parameters are validated against the types the snapshot recorded, so reading them
+        imports no pipeline; when a type has no import path Kedro validates them itself, against
+        the registered pipelines."""
+        from dagster_kedro.kedro_runtime import open_session, validate_parameters_with
+        from dagster_kedro.node_loading import rebuild_parameter_types
+
+        # per thread too: concurrent steps of a threaded worker must not share a hook manager
+        key = (run_id, target, json.dumps(params, sort_keys=True, default=str), threading.get_ident())
+        with self._lock:
+            if key in self._sessions:
+                self._sessions.move_to_end(key)
+                return self._sessions[key]
+        session = open_session(target.project_path, target.env, target.conf_source, params)
+        context = session.load_context()
+        types = snapshot.parameter_types
+        requirements = None if types is None else rebuild_parameter_types(types)
+        if requirements is not None:
+            validate_parameters_with(context, requirements)
+        with self._lock:
+            self._sessions[key] = (session, context)
+            while len(self._sessions) > self._keep:
+                self._sessions.popitem(last=False)
+        return session, context
+
+    def end_run(self, run_id: str) -> None:
+        """Forget the sessions of a finished run."""
+        with self._lock:
+            for key in [key for key in self._sessions if key[0] == run_id]:
+                del self._sessions[key]
+
+
+RUNTIME = KedroProcessRuntime()
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,19 +144,6 @@ def effective_runtime_params(target: KedroTarget, overrides: Mapping[str, Any] |
     return nested_params(target.runtime_params, overrides or {})
 
 
-def load_nodes(target: KedroTarget, names: list[str]) -> list[Any]:
-    """The Kedro ``Node`` objects named ``names`` from the (now active) project's pipelines."""
-    from dagster_kedro.kedro_runtime import activate_project, registered_pipelines
-
-    activate_project(target.project_path)
-    by_name = {
-        node.name: node
-        for pipeline in registered_pipelines(list(target.pipelines)).values()
-        for node in pipeline.nodes
-    }
-    return [by_name[name] for name in names]
-
-
 @runs_in_project
 def execute_step(
     context: dg.AssetExecutionContext,
@@ -106,7 +158,7 @@ def execute_step(
     its node has finished (so a later failing node leaves earlier materializations recorded)."""
     from kedro.runner import Task
 
-    from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
+    from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
 
     from dagster_kedro.concurrency import claim_run_slot
     from dagster_kedro.save_markers import PartialSaveMarkers
@@ -114,17 +166,17 @@ def execute_step(
 
     selected = [d for d in step.assets if keys[d] in context.selected_asset_keys]
     node_names = plan.nodes_to_run(step, set(selected))
-    nodes = load_nodes(target, node_names)
+    nodes = RUNTIME.nodes.load(target, plan.snapshot, node_names, context.log)
     save_version = run_save_version(context.instance, context.run_id)
     claim_run_slot(context, target.concurrency, plan.snapshot.package_name)
     pins = pinned_load_versions(context.instance, context.run, plan, node_names, save_version)
     if pins.runs_read:
         context.log.debug(f"Kedro load_versions {pins.load_versions} ({pins.milliseconds} ms, {pins.runs_read} run(s) read)")
     params = effective_runtime_params(target, runtime_params)
-    session = open_session(target.project_path, target.env, target.conf_source, params)
-    catalog = session_catalog(session.load_context(), save_version, pins.load_versions)
+    session, kedro_context = RUNTIME.session(context.run_id, target, plan.snapshot, params)
+    catalog = session_catalog(kedro_context, save_version, pins.load_versions)
     hook_manager = session_hook_manager(session)
-    hook_manager.register(PartialSaveMarkers(context, plan, keys, save_version))
+    PartialSaveMarkers(context, plan, keys, save_version).replace_in(hook_manager)
     for name, value in inputs.items():
         catalog[name] = value
     for node in nodes:

@@ -206,3 +206,39 @@ def save_version_for(timestamp: float) -> str:
 
     text = datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime(VERSION_FORMAT)
     return text[:-4] + text[-1:]
+
+
+def node_arguments(node: Any) -> dict[str, Any]:
+    """The arguments ``node`` was built with (``Node(func, inputs, outputs, name=..., confirms=...,
+    preview_fn=...)``), as given: inputs and outputs keep their shape (str, list or dict)."""
+    return {
+        "inputs": node._inputs,
+        "outputs": node._outputs,
+        "name": node._name,
+        "confirms": node._confirms,
+        "preview_fn": node._preview_fn,
+    }
+
+
+def parameter_requirements(pipelines: Mapping[str, Pipeline]) -> dict[str, tuple[type, bool]]:
+    """What Kedro validates parameters against for ``pipelines``: parameter key -> (the pydantic
+    model or dataclass of a typed ``params:`` input, whether it is Optional)."""
+    from kedro.validation.type_extractor import TypeExtractor
+    from kedro.validation.utils import _is_optional, _unwrap_optional
+
+    found = TypeExtractor(dict(pipelines)).extract_types_from_pipelines()
+    return {key: (_unwrap_optional(hint), _is_optional(hint)) for key, hint in found.items()}
+
+
+def validate_parameters_with(context: KedroContext, requirements: Mapping[str, tuple[type, bool]]) -> None:
+    """Make ``context.params`` what Kedro's validation against ``requirements`` gives, without
+    the registered pipelines Kedro would import to find them (``parameter_requirements`` found
+    them when the snapshot was read). Kedro's own read of the parameters (conf plus runtime
+    params) is kept; only the scan of the pipelines' type hints is replaced."""
+    from kedro.validation.parameter_validator import ParameterValidator
+
+    context._pipelines_to_validate = []  # an empty scope: Kedro reads the params, touches no pipeline
+    raw = context.params
+    hints = {key: kind | None if optional else kind for key, (kind, optional) in requirements.items()}
+    if hints:
+        context._validated_params_cache = ParameterValidator({})._apply_validation(raw, hints)

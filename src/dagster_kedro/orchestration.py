@@ -16,10 +16,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import dagster as dg
-from dagster.components.resolved.model import Resolver
 
 from dagster_kedro.concurrency import run_tags
 from dagster_kedro.errors import KedroComponentError

@@ -28,6 +28,7 @@ from dagster_kedro.kedro_runtime import (
     preserved_kedro_globals,
     registered_pipelines,
 )
+from dagster_kedro.node_loading import node_call, parameter_types
 from dagster_kedro.snapshot import NodeSnapshot, ProjectSnapshot
 
 
@@ -115,6 +116,7 @@ def read_project(
         nodes=nodes,
         datasets=datasets,
         parameters=sorted(params),
+        parameter_types=parameter_types(registered),  # Kedro validates against every registered pipeline
         fingerprint=project_fingerprint(path, conf_source),
     )
 
@@ -174,6 +176,7 @@ def _node_snapshot(node: Any, project_path: Path, registered_in: list[str]) -> N
         source_line=source_line,
         docstring=inspect.getdoc(func),
         registered_in=registered_in,
+        call=node_call(node),
     )
 
 

@@ -28,10 +28,10 @@ from dagster._core.execution.step_dependency_config import StepDependencyConfig
 
 from dagster_kedro.execution import (
     RUN_OUTCOMES,
+    RUNTIME,
     KedroTarget,
     RunOutcome,
     effective_runtime_params,
-    load_nodes,
     run_save_version,
 )
 from dagster_kedro.pipeline_errors import StepFailures
@@ -94,6 +94,7 @@ class KedroRunExecutor(dg.Executor):
             raise
         finally:
             release_run_slot(plan_context.instance, plan_context.run_id, [run.target.concurrency for run in runs])
+            RUNTIME.end_run(plan_context.run_id)  # each _KedroRun keeps what it uses
         outcome = RUN_OUTCOMES.pop(plan_context.run_id, RunOutcome())
         for run in runs:
             if failures:
@@ -111,10 +112,12 @@ class _KedroRun:
     worker's output is no step's compute logs, and a run has only a handful of such records.
     """
 
-    def __init__(self, plan_context: PlanOrchestrationContext, target: KedroTarget, step_nodes: dict[str, list[str]]):
+    def __init__(
+        self, plan_context: PlanOrchestrationContext, target: KedroTarget, snapshot: Any, step_nodes: dict[str, list[str]]
+    ):
         from kedro.pipeline import Pipeline
 
-        from dagster_kedro.kedro_runtime import open_session, session_catalog, session_hook_manager
+        from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
 
         self._log = plan_context.log
         self._level = min(events_level(target.log_level, plan_context.dagster_run.tags), logging.INFO)
@@ -130,9 +133,8 @@ class _KedroRun:
         overrides = run_runtime_params(target, plan_context.job_name, plan_context.dagster_run.tags, overrides)
         params = effective_runtime_params(target, overrides)
         with self._in_project():
-            self.pipeline = Pipeline(load_nodes(target, node_names))
-            session = open_session(target.project_path, target.env, target.conf_source, params)
-            context = session.load_context()
+            self.pipeline = Pipeline(RUNTIME.nodes.load(target, snapshot, node_names, plan_context.log))
+            session, context = RUNTIME.session(plan_context.run_id, target, snapshot, params)
             self.catalog = session_catalog(context, run_save_version(plan_context.instance, plan_context.run_id))
             self.hooks = session_hook_manager(session).hook
             self.run_params = kedro_run_params(
@@ -236,6 +238,7 @@ def _kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: Executio
     """One :class:`_KedroRun` per Kedro project with steps to execute in this plan."""
     selection = plan_context.dagster_run.asset_selection
     steps_by_target: dict[KedroTarget, dict[str, list[str]]] = {}
+    snapshots = {}
     for step_key in execution_plan.step_keys_to_execute:
         ref = STEP_REGISTRY.get(execution_plan.get_step_by_key(step_key).node_handle.root.name)
         if ref is None:
@@ -244,7 +247,10 @@ def _kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: Executio
         nodes = ref.plan.nodes_to_run(ref.step, selected)
         if nodes:
             steps_by_target.setdefault(ref.target, {})[step_key] = list(nodes)
-    return [_KedroRun(plan_context, target, step_nodes) for target, step_nodes in steps_by_target.items()]
+            snapshots[ref.target] = ref.plan.snapshot
+    return [
+        _KedroRun(plan_context, target, snapshots[target], step_nodes) for target, step_nodes in steps_by_target.items()
+    ]
 
 
 _WRAPPED: dict[int, dg.ExecutorDefinition] = {}

@@ -24,6 +24,7 @@ from kedro.framework.hooks import hook_impl
 from dagster_kedro.steps import StepPlan
 
 PARTIAL_SAVE_METADATA = "kedro/partial_save"
+_PLUGIN_NAME = "dagster_kedro.partial_save_markers"
 
 
 class PartialSaveMarkers:
@@ -38,6 +39,13 @@ class PartialSaveMarkers:
             if plan.snapshot.dataset(dataset).is_persisted and key in context.selected_asset_keys
         }
         self._plan = plan
+
+    def replace_in(self, hook_manager: Any) -> None:
+        """Register on the session's hook manager in place of the previous step's markers: a
+        process running several steps of a run shares one session (and hook manager)."""
+        if hook_manager.get_plugin(_PLUGIN_NAME) is not None:
+            hook_manager.unregister(name=_PLUGIN_NAME)
+        hook_manager.register(self, name=_PLUGIN_NAME)
 
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:

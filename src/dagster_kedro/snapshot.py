@@ -9,12 +9,11 @@ another Python interpreter (``python -m dagster_kedro``) and read back as JSON.
 from __future__ import annotations
 
 from graphlib import TopologicalSorter
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SNAPSHOT_FORMAT_VERSION = 1
+SNAPSHOT_FORMAT_VERSION = 2
 
 # Dataset types that hold data only in memory: their data cannot be re-read from disk.
 MEMORY_DATASET_TYPES = frozenset(
@@ -53,6 +52,28 @@ class DatasetSnapshot(_Frozen):
         return self.type.removeprefix("kedro_datasets.").removeprefix("kedro.io.")
 
 
+class NodeCall(_Frozen):
+    """Enough to rebuild a Kedro ``Node`` without running ``register_pipelines()``: its function
+    by import path, confirmed by a hash of its source, and ``Node``'s own arguments as given
+    (inputs and outputs keep their shape: a dict maps dataset names to function arguments)."""
+
+    func_module: str
+    func_qualname: str
+    source_hash: str = Field(description="sha256 (16 hex digits) of the function's source text.")
+    inputs: str | list[str] | dict[str, str] | None = None
+    outputs: str | list[str] | dict[str, str] | None = None
+    name: str | None = Field(None, description="The name given to Node(): None for an unnamed node.")
+    confirms: str | list[str] | None = None
+
+
+class ParameterType(_Frozen):
+    """A typed ``params:`` input that Kedro validates (a pydantic model or a dataclass)."""
+
+    type_module: str
+    type_qualname: str
+    optional: bool = False
+
+
 class NodeSnapshot(_Frozen):
     """A Kedro node: what it reads and writes and where its code lives."""
 
@@ -68,6 +89,12 @@ class NodeSnapshot(_Frozen):
     registered_in: list[str] = Field(
         default_factory=list,
         description="Registered pipelines (other than __default__) that contain this node.",
+    )
+    call: NodeCall | None = Field(
+        None,
+        description="How a step rebuilds the node; None when it cannot be rebuilt from an import "
+        "path (a lambda, a partial, a nested function, a callable object): steps then take it "
+        "from the registered pipelines.",
     )
 
     @property
@@ -92,6 +119,12 @@ class ProjectSnapshot(_Frozen):
         description="Every dataset named by a selected node; undeclared ones as MemoryDataset."
     )
     parameters: list[str] = Field(default_factory=list)
+    parameter_types: dict[str, ParameterType] | None = Field(
+        default_factory=dict,
+        description="Parameter key -> the type Kedro validates it against, from the type hints of "
+        "every registered pipeline's nodes; None when a type has no import path (steps then let "
+        "Kedro validate against the registered pipelines).",
+    )
     fingerprint: str = Field(
         "", description="Hash of the project's code, conf and pyproject.toml when it was read."
     )

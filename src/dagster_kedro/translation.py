@@ -67,7 +67,7 @@ def translation_vars(plan: StepPlan, dataset: str) -> dict[str, Any]:
     info = plan.snapshot.dataset(dataset)
     return {
         "dataset": {**info.model_dump(), "persisted": info.is_persisted, "short_type": info.short_type},
-        "node": node.model_dump() if node else None,
+        "node": node.model_dump(exclude={"call"}) if node else None,  # how steps rebuild it: no template var
         "project": {
             "package_name": plan.snapshot.package_name,
             "project_name": plan.snapshot.project_name,
