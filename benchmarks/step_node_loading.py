@@ -6,8 +6,9 @@ multiprocess step is), without the Dagster parts around it.
 Prints [wall, CPU] seconds of: making the project active, getting the step's nodes (two nodes of
 the first chain), opening the session and building the step's catalog; with ``--steps K``, the
 same K times in one process (as the in-process executor runs steps), the later steps summed. Run it against two
-checkouts (``PYTHONPATH``) to compare: a checkout whose ``execution`` has no ``RUNTIME`` is
-measured the old way (``load_nodes``: the project's ``register_pipelines()``).
+checkouts (``PYTHONPATH``) to compare: a checkout without the process's Kedro runtime
+(``process_state.PROCESS.kedro``, earlier ``execution.RUNTIME``) is measured the old way
+(``load_nodes``: the project's ``register_pipelines()``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,6 +31,11 @@ from dagster_kedro.project_scope import in_project
 project, package, names, snapshot_file = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 steps = int(sys.argv[5])
 target = execution.KedroTarget(project, package, None, None, ("__default__",))
+try:
+    from dagster_kedro.process_state import PROCESS
+    runtime = PROCESS.kedro
+except ImportError:  # a checkout from before process_state
+    runtime = getattr(execution, "RUNTIME", None)
 marks = {"imports": (time.perf_counter() - t0, time.process_time() - c0)}
 def mark(label, since):
     wall, cpu = marks.get(label, (0, 0))
@@ -41,12 +46,12 @@ with in_project(project, package):
     activate_project(project)
     now = mark("activate_project", now)
     for step in range(steps):  # the in-process executor runs every step in one process
-        if hasattr(execution, "RUNTIME"):
+        if runtime is not None:
             from dagster_kedro.snapshot import ProjectSnapshot
             snapshot = ProjectSnapshot.from_json(open(snapshot_file).read()) if step == 0 else snapshot
-            nodes = execution.RUNTIME.nodes.load(target, snapshot, names)
+            nodes = runtime.nodes.load(target, snapshot, names)
             now = mark("nodes" if step == 0 else "nodes_later_steps", now)
-            session, context = execution.RUNTIME.session("run", target, snapshot, {})
+            session, context = runtime.session("run", target, snapshot, {})
         else:
             nodes = execution.load_nodes(target, names)
             now = mark("nodes" if step == 0 else "nodes_later_steps", now)

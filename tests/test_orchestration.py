@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-import orchestration_helpers as helpers
-from orchestration_helpers import IN_PROCESS, runs
+from orchestration_helpers import runs
 
 
 def chores_yaml(project, tmp_path, **extra):

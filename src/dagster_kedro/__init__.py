@@ -3,7 +3,7 @@
 from dagster_kedro.component import KedroProjectComponent
 from dagster_kedro.execution import KedroRunParams
 from dagster_kedro.project import read_project
-from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, kedro_executor
+from dagster_kedro.run_executor import DEFAULT_EXECUTOR, kedro_executor
 from dagster_kedro.snapshot import ProjectSnapshot
 
 __version__ = "0.1.0"

@@ -1,17 +1,24 @@
 """``KedroProjectComponent``: a ``defs.yaml`` pointing at a Kedro project -> Dagster Definitions.
 
-The data flow: the YAML is resolved into this dataclass (its attributes: ``attributes.py``); :func:`read_project` turns the Kedro
-project into a plain snapshot; :func:`plan_steps` folds nodes into steps and decides which
-datasets are assets; ``translation`` shapes the asset specs; each step becomes a subsettable
-multi-asset whose body (:func:`execute_step`) runs the Kedro nodes; jobs and the executor that
-fires Kedro's pipeline hooks come from ``orchestration``.
+The data flow, in one pass (:meth:`KedroProjectComponent.build_defs_from_snapshot`): the YAML is
+resolved into this dataclass (its attributes: ``attributes.py``); :func:`read_project` turns the
+Kedro project into a plain snapshot (kept as component state: ``state.py``); :func:`plan_steps`
+folds nodes into steps and decides which datasets are assets; ``orchestration`` validates what
+the YAML says about running them; ``translation`` gives the asset specs; each step becomes a
+subsettable multi-asset whose body (:func:`execute_step`) runs the Kedro nodes; then the jobs,
+schedules and sensors, on executors that fire Kedro's pipeline hooks (``run_executor``).
+
+Dagster builds a code location's Definitions several times per command; a build from the same
+YAML, attributes and project version is made once per process (``process_state``).
 """
 
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +26,12 @@ import dagster as dg
 from dagster.components.component.state_backed_component import StateBackedComponent
 from dagster.components.scaffold.scaffold import scaffold_with
 from dagster.components.utils.defs_state import DefsStateConfig
+from pydantic import BaseModel
 
 from dagster_kedro.attributes import KedroProjectAttributes
 from dagster_kedro.errors import KedroComponentError
-from dagster_kedro.execution import KedroRunParams, KedroTarget, execute_step
+from dagster_kedro.execution import KedroRunParams, KedroTarget, StepRef, execute_step
+from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.orchestration import (
     Orchestration,
     StepOptions,
@@ -30,24 +39,33 @@ from dagster_kedro.orchestration import (
     op_name,
     snapshot_pipelines,
 )
-from dagster_kedro.run_layers import run_runtime_params
 from dagster_kedro.partitions import load_time_params
-from dagster_kedro.kedro_runtime import nested_params
-from dagster_kedro.location import claim_asset_keys, claim_package
+from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project import project_fingerprint, read_project, validate_kedro_project_path
-from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
+from dagster_kedro.run_executor import DEFAULT_EXECUTOR
+from dagster_kedro.run_layers import nested_params
 from dagster_kedro.scaffolder import KedroProjectScaffolder
+from dagster_kedro.schedules import build_schedules, build_sensors
 from dagster_kedro.snapshot import ProjectSnapshot
 from dagster_kedro.state import default_state_key, fresh_state_snapshot
 from dagster_kedro.steps import Step, StepPlan, plan_steps, unproduced_memory_inputs
 from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
 YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
-_SNAPSHOTS: dict[str, ProjectSnapshot] = {}  # live reads of this process, by settings and fingerprint
 
 
 def _yaml_file(context: dg.ComponentLoadContext) -> Path:
     return next((context.path / n for n in YAML_NAMES if (context.path / n).exists()), context.path)
+
+
+@dataclass(frozen=True)
+class _Build:
+    """One build of a component's Definitions, with what it claims in the code location."""
+
+    definitions: dg.Definitions
+    package_name: str
+    project_path: str
+    asset_keys: list[dg.AssetKey]
 
 
 @scaffold_with(KedroProjectScaffolder)
@@ -74,8 +92,9 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
               group_by: memory
     """
 
-    @property
+    @cached_property
     def defs_state_config(self) -> DefsStateConfig:
+        """Where the snapshot state is kept; Dagster asks for it many times per load."""
         key = default_state_key(
             self.project_path, self._env, self.conf_source, self._read_pipelines(), self._read_params()
         )
@@ -98,8 +117,28 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             ) from error.__cause__
 
     def build_defs_from_state(self, context: dg.ComponentLoadContext, state_path: Path | None) -> dg.Definitions:
-        snapshot = fresh_state_snapshot(state_path, self.project_path, self.conf_source)
-        return self.build_defs_from_snapshot(snapshot or self.read_snapshot(), _yaml_file(context))
+        """The Definitions from the state (or a live read when it is missing or stale), built once
+        per process for the same component class, YAML, attributes and project version."""
+        source = _yaml_file(context)
+        snapshot = fresh_state_snapshot(state_path, self.project_path, self.conf_source) or self.read_snapshot()
+        yaml_text = source.read_text() if source.is_file() else None
+        key = (type(self), str(source), yaml_text, self._attributes_identity(), snapshot.fingerprint)
+        build = PROCESS.definitions.get(key, lambda: self._build(snapshot, source))
+        claim_package(build.package_name, build.project_path, source)  # other components may have loaded since
+        claim_asset_keys(build.asset_keys, source)
+        return build.definitions
+
+    def _attributes_identity(self) -> str:
+        """The resolved attributes as text. A callable (``translation``) counts by name: one resolved
+        from YAML is covered by the YAML text, a Python one is the same object on every load."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, BaseModel):
+                return value.model_dump(mode="json")
+            return getattr(value, "__qualname__", None) or type(value).__qualname__
+
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return json.dumps(values, sort_keys=True, default=plain)
 
     @property
     def _env(self) -> str | None:
@@ -118,13 +157,15 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             sort_keys=True,
             default=str,
         )
-        if cache_key not in _SNAPSHOTS:
+
+        def read() -> ProjectSnapshot:
             with job_pipeline_errors(self.pipelines, self.jobs):
-                _SNAPSHOTS[cache_key] = read_project(
+                return read_project(
                     self.project_path, env=self._env, conf_source=self.conf_source,
                     runtime_params=params, pipelines=pipelines,
                 )
-        return _SNAPSHOTS[cache_key]
+
+        return PROCESS.snapshots.get(("live", cache_key), read)
 
     def _read_pipelines(self) -> list[str]:
         """`pipelines` plus the pipelines that `jobs` select."""
@@ -135,7 +176,53 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         return nested_params(load_time_params(self.partitions), self.runtime_params)
 
     def build_defs_from_snapshot(self, snapshot: ProjectSnapshot, source: Path | None = None) -> dg.Definitions:
+        """The component's Definitions from a project snapshot, in one pass: plan the steps,
+        validate the orchestration, make the specs, the step assets, then jobs and schedules."""
+        build = self._build(snapshot, source)
+        claim_package(build.package_name, build.project_path, source)
+        claim_asset_keys(build.asset_keys, source)
+        return build.definitions
+
+    def _build(self, snapshot: ProjectSnapshot, source: Path | None) -> _Build:
         plan = plan_steps(snapshot, self.group_by)
+        self._check_inputs(snapshot, plan, source)
+        orchestration = Orchestration(
+            snapshot, plan, source, executors=self.executors, executor=self.executor,
+            node_overrides=self.node_overrides, partitions=self.partitions, jobs=self.jobs,
+            concurrency=self.concurrency,
+        )
+        target = KedroTarget(
+            project_path=snapshot.project_path,
+            package_name=snapshot.package_name,
+            env=self.env,
+            conf_source=self.conf_source,
+            pipelines=tuple(self._read_pipelines()),
+            runtime_params=dict(self.runtime_params),
+            params_resource_key=f"kedro_{snapshot.package_name}",
+            concurrency=self.concurrency,
+            log_level=self.log_level,
+            layers=orchestration.layers,
+        )
+        specs = orchestration.asset_specs(self._asset_specs(plan))
+        keys = {dataset: spec.key for dataset, spec in specs.items()}
+        assets: list[Any] = [specs[d] for d in plan.external if d not in self.inputs]
+        for step in plan.steps:
+            assets.append(self._step_asset(target, plan, step, specs, keys, orchestration.options_for(step)))
+        jobs = orchestration.jobs(keys)
+        by_name = {job.name: job for job in jobs}
+        definitions = dg.Definitions(
+            assets=assets,
+            jobs=[job.job for job in jobs],
+            schedules=build_schedules(self.schedules or [], by_name, orchestration),
+            sensors=build_sensors(self.sensors or [], by_name, orchestration),
+            resources={target.params_resource_key: KedroRunParams()},
+            executor=DEFAULT_EXECUTOR,
+        )
+        own_keys = [keys[d] for d in keys if d not in self.inputs]
+        return _Build(definitions, snapshot.package_name, snapshot.project_path, own_keys)
+
+    def _check_inputs(self, snapshot: ProjectSnapshot, plan: StepPlan, source: Path | None) -> None:
+        """Every memory input has a writer; every `inputs` entry is a raw input."""
         missing = unproduced_memory_inputs(snapshot, plan)
         if missing:
             dataset, reader = next(iter(missing.items()))
@@ -156,31 +243,6 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
                 value=unknown[0],
                 fix="map only catalog datasets that the project reads and no selected node writes.",
             )
-        target = KedroTarget(
-            project_path=snapshot.project_path,
-            package_name=snapshot.package_name,
-            env=self.env,
-            conf_source=self.conf_source,
-            pipelines=tuple(self._read_pipelines()),
-            runtime_params=dict(self.runtime_params),
-            params_resource_key=f"kedro_{snapshot.package_name}",
-            concurrency=self.concurrency,
-            log_level=self.log_level,
-        )
-        orchestration = Orchestration(self, snapshot, plan, source)
-        specs = orchestration.asset_specs(self._asset_specs(plan))
-        keys = {dataset: spec.key for dataset, spec in specs.items()}
-        claim_package(snapshot.package_name, snapshot.project_path, source)
-        claim_asset_keys([keys[d] for d in keys if d not in self.inputs], source)
-        assets: list[Any] = [specs[d] for d in plan.external if d not in self.inputs]
-        for step in plan.steps:
-            assets.append(self._step_asset(target, plan, step, specs, keys, orchestration.options_for(step)))
-        return dg.Definitions(
-            assets=assets,
-            **orchestration.definitions(keys, target),
-            resources={target.params_resource_key: KedroRunParams()},
-            executor=DEFAULT_EXECUTOR,
-        )
 
     def get_asset_spec(self, plan: StepPlan, dataset: str) -> dg.AssetSpec:
         """The spec of one dataset's asset: override to customise beyond ``translation``."""
@@ -213,8 +275,8 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
     ) -> dg.AssetsDefinition:
         options = options or StepOptions()
         name = op_name(plan.snapshot, step)
-        step_keys = {d: keys[d] for d in step.assets}
-        STEP_REGISTRY[name] = StepRef(target, plan, step, step_keys)
+        ref = StepRef(target, plan, step, {d: keys[d] for d in step.assets})
+        PROCESS.steps[name] = ref  # the run executor finds the step behind the op by its name
         ins = {keys[d].to_python_identifier(): dg.AssetIn(keys[d]) for d in step.stored_inputs}
         input_names = {keys[d].to_python_identifier(): d for d in step.stored_inputs}
 
@@ -232,12 +294,12 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         )
         def _step(context: dg.AssetExecutionContext, **inputs: Any) -> Iterator[dg.Output]:
             values = {input_names[k]: v for k, v in inputs.items()}
-            yield from self.execute(context, STEP_REGISTRY[name], values)
+            yield from self.execute(context, ref, values)
 
         return _step
 
     def execute(self, context: dg.AssetExecutionContext, ref: StepRef, inputs: Mapping[str, Any]) -> Iterator[dg.Output]:
         """Run the step's Kedro nodes; override to add behaviour around them."""
         overrides = getattr(context.resources, ref.target.params_resource_key).runtime_params
-        overrides = run_runtime_params(ref.target, context.job_name, context.run.tags, overrides)
+        overrides = ref.target.layers.runtime_params(context.job_name, context.run.tags, overrides)
         yield from execute_step(context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides)

@@ -8,10 +8,7 @@ node through ``kedro.runner.Task``: that fires the dataset hooks and
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,85 +16,15 @@ from typing import Any
 import dagster as dg
 
 from dagster_kedro.errors import KedroNodeError
+from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project_scope import runs_in_project
+from dagster_kedro.run_layers import RunLayers, nested_params
 from dagster_kedro.step_logs import DEFAULT_LOG_LEVEL, events_level, kedro_logs_to_dagster
 from dagster_kedro.steps import Step, StepPlan
 
 
-@dataclass
-class RunOutcome:
-    """What the steps that ran in this process hand to their run's pipeline hooks, used when the
-    run worker is this process (in_process runs): the values of terminal memory outputs
-    (``run_result``) and the exceptions nodes raised (``on_pipeline_error``)."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    node_errors: dict[str, BaseException] = field(default_factory=dict)
 
 
-# Dagster run id -> the RunOutcome of the steps of that run in this process.
-RUN_OUTCOMES: dict[str, RunOutcome] = {}
-
-
-class KedroProcessRuntime:
-    """The Kedro objects a process keeps across the steps (and pipeline hooks) it runs.
-
-    * nodes: rebuilt from the snapshot; the project's ``register_pipelines()`` runs at most once
-      per process and project version, and only for nodes that cannot be rebuilt
-      (:class:`~dagster_kedro.node_loading.NodeLoader`);
-    * one Kedro session, with its context and hook manager, per Dagster run, project, runtime
-      params and thread: ``after_context_created`` fires once per process and run, as under
-      ``kedro run`` (the in-process executor's steps and pipeline hooks share one). The catalog
-      stays per step (``after_catalog_created`` per step, as before): each step pins its own
-      load versions and feeds other steps' memory data into it, which must not leak into the
-      next step.
-
-    Sessions of ended runs are dropped by the run's executor; a long-lived worker (dask, celery)
-    that never sees the end keeps only the ``keep`` most recent.
-    """
-
-    def __init__(self, keep: int = 8):
-        from dagster_kedro.node_loading import NodeLoader
-
-        self.nodes = NodeLoader()
-        self._keep = keep
-        self._sessions: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def session(self, run_id: str, target: KedroTarget, snapshot: Any, params: dict) -> tuple[Any, Any]:
-        """``(KedroSession, KedroContext)`` of the run on ``target``'s (already active) project.
-
-        Parameters are validated against the types the snapshot recorded, so reading them
-        imports no pipeline; when a type has no import path Kedro validates them itself, against
-        the registered pipelines."""
-        from dagster_kedro.kedro_runtime import open_session, validate_parameters_with
-        from dagster_kedro.node_loading import rebuild_parameter_types
-
-        # per thread too: concurrent steps of a threaded worker must not share a hook manager
-        key = (run_id, target, json.dumps(params, sort_keys=True, default=str), threading.get_ident())
-        with self._lock:
-            if key in self._sessions:
-                self._sessions.move_to_end(key)
-                return self._sessions[key]
-        session = open_session(target.project_path, target.env, target.conf_source, params)
-        context = session.load_context()
-        types = snapshot.parameter_types
-        requirements = None if types is None else rebuild_parameter_types(types)
-        if requirements is not None:
-            validate_parameters_with(context, requirements)
-        with self._lock:
-            self._sessions[key] = (session, context)
-            while len(self._sessions) > self._keep:
-                self._sessions.popitem(last=False)
-        return session, context
-
-    def end_run(self, run_id: str) -> None:
-        """Forget the sessions of a finished run."""
-        with self._lock:
-            for key in [key for key in self._sessions if key[0] == run_id]:
-                del self._sessions[key]
-
-
-RUNTIME = KedroProcessRuntime()
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +43,17 @@ class KedroTarget:
     params_resource_key: str = "kedro"
     concurrency: Any = None  # concurrency.ConcurrencySpec: whether runs of this project may overlap
     log_level: str = DEFAULT_LOG_LEVEL  # records from this level up become Dagster events (step_logs)
+    layers: RunLayers = field(default_factory=RunLayers)  # what a run adds to the runtime params
+
+
+@dataclass(frozen=True)
+class StepRef:
+    """One Kedro step op: its project, the plan it belongs to, its nodes and its asset keys."""
+
+    target: KedroTarget
+    plan: StepPlan
+    step: Step
+    keys: dict[str, dg.AssetKey]
 
 
 class KedroRunParams(dg.ConfigurableResource):
@@ -139,8 +77,6 @@ def run_save_version(instance: dg.DagsterInstance, run_id: str) -> str:
 
 def effective_runtime_params(target: KedroTarget, overrides: Mapping[str, Any] | None) -> dict:
     """The YAML's runtime params with the run's overrides on top."""
-    from dagster_kedro.kedro_runtime import nested_params
-
     return nested_params(target.runtime_params, overrides or {})
 
 
@@ -166,14 +102,14 @@ def execute_step(
 
     selected = [d for d in step.assets if keys[d] in context.selected_asset_keys]
     node_names = plan.nodes_to_run(step, set(selected))
-    nodes = RUNTIME.nodes.load(target, plan.snapshot, node_names, context.log)
+    nodes = PROCESS.kedro.nodes.load(target, plan.snapshot, node_names, context.log)
     save_version = run_save_version(context.instance, context.run_id)
     claim_run_slot(context, target.concurrency, plan.snapshot.package_name)
     pins = pinned_load_versions(context.instance, context.run, plan, node_names, save_version)
     if pins.runs_read:
         context.log.debug(f"Kedro load_versions {pins.load_versions} ({pins.milliseconds} ms, {pins.runs_read} run(s) read)")
     params = effective_runtime_params(target, runtime_params)
-    session, kedro_context = RUNTIME.session(context.run_id, target, plan.snapshot, params)
+    session, kedro_context = PROCESS.kedro.session(context.run_id, target, plan.snapshot, params)
     catalog = session_catalog(kedro_context, save_version, pins.load_versions)
     hook_manager = session_hook_manager(session)
     PartialSaveMarkers(context, plan, keys, save_version).replace_in(hook_manager)
@@ -190,7 +126,7 @@ def execute_step(
             try:
                 Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=context.run_id).execute()
             except Exception as error:
-                RUN_OUTCOMES.setdefault(context.run_id, RunOutcome()).node_errors[node.name] = error
+                PROCESS.outcome(context.run_id).node_errors[node.name] = error
                 raise KedroNodeError(node.name, error) from error
             metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4)}
             for dataset in (d for d in selected if d in node.outputs):
@@ -221,6 +157,6 @@ def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, me
     if not info.is_persisted:
         value = catalog.load(dataset)
         if dataset not in plan.stored_memory:
-            RUN_OUTCOMES.setdefault(context.run_id, RunOutcome()).values[dataset] = value
+            PROCESS.outcome(context.run_id).values[dataset] = value
             value = None
     return dg.Output(value, output_name=key.to_python_identifier(), metadata=metadata)

@@ -1,21 +1,17 @@
 """Executors declared in YAML: named or inline ``{type, config}``, validated at load time.
 
-Every executor a Kedro job runs on is wrapped by :func:`kedro_executor`, so Kedro's pipeline
-hooks fire once per run whatever the engine. The distributed types come from optional extras
-(``pip install 'dagster-kedro[celery]'`` ...); naming one whose extra is missing is a load error
-saying which extra to install.
-
-The component-level default ``executor`` applies to jobs that name none and to ad-hoc asset
-materializations. The latter run on the Definitions-level executor, which must be the one shared
-object :data:`DEFAULT_EXECUTOR` for every component of a code location; its creation function
-asks :func:`routed_default_executor` which engine the run's ops want.
+The distributed types come from optional extras (``pip install 'dagster-kedro[celery]'`` ...);
+naming one whose extra is missing is a load error saying which extra to install. How a resolved
+executor runs a job (wrapped so that Kedro's pipeline hooks fire once per run, and routed for
+ad-hoc materializations) is ``run_executor``'s.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -69,22 +65,11 @@ class ResolvedExecutor:
     definition: dg.ExecutorDefinition
     raw_config: Mapping[str, Any]
     config: Mapping[str, Any]
-    _job_executor: dg.ExecutorDefinition | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[int, str]:
         """Equal for two executors of the same definition and config (e.g. in two components)."""
-        import json
-
         return id(self.definition), json.dumps(self.raw_config, sort_keys=True, default=str)
-
-    def job_executor(self) -> dg.ExecutorDefinition:
-        """The executor definition for a job: configured, wrapped to fire Kedro pipeline hooks."""
-        from dagster_kedro.run_hooks import kedro_executor
-
-        if self._job_executor is None:
-            self._job_executor = kedro_executor(self.definition.configured(dict(self.raw_config)))
-        return self._job_executor
 
     def create(self, init_context: Any) -> dg.Executor:
         """The (unwrapped) executor itself, for a run whose Definitions-level executor routes here."""
@@ -213,50 +198,3 @@ def describe(executor: ResolvedExecutor | None) -> str:
     if executor is None:
         return "the code location's default executor"
     return executor.label if executor.label == executor.type else f"{executor.label} ({executor.type})"
-
-
-# op name -> the component default executor of the component owning that op.
-DEFAULT_ROUTES: dict[str, ResolvedExecutor] = {}
-
-
-def register_default_executor(op_names: list[str], executor: ResolvedExecutor | None) -> None:
-    for name in op_names:
-        if executor is None:
-            DEFAULT_ROUTES.pop(name, None)
-        else:
-            DEFAULT_ROUTES[name] = executor
-
-
-_DEFAULT_CONFIG: list[Mapping[str, Any]] = []
-
-
-def _untouched_default_config() -> Mapping[str, Any]:
-    """The processed config of the shared default executor when a run gives no `execution:`."""
-    from dagster._config import process_config
-
-    if not _DEFAULT_CONFIG:
-        schema = dg.multi_or_in_process_executor.config_schema
-        _DEFAULT_CONFIG.append(process_config(schema.config_type, {"multiprocess": {}}).value or {})
-    return _DEFAULT_CONFIG[0]
-
-
-def routed_default_executor(init_context: Any) -> dg.Executor | None:
-    """The executor a run on the Definitions-level executor should use, or None for Dagster's own.
-
-    A run routes to a component's default ``executor`` when every op it runs belongs to
-    components whose default is that same executor, and the run config gives no explicit
-    ``execution:`` (an explicit one always wins).
-    """
-    if not DEFAULT_ROUTES or dict(init_context.executor_config) != dict(_untouched_default_config()):
-        return None
-    try:
-        job_def = init_context.job.get_definition()
-    except Exception:  # pragma: no cover - defensive: never fail a run for routing
-        return None
-    names = {node.name for node in job_def.nodes}
-    routes = [DEFAULT_ROUTES.get(name) for name in names]
-    chosen = {None if r is None else r.key: r for r in routes}
-    if len(chosen) != 1:
-        return None
-    executor = next(iter(chosen.values()))
-    return None if executor is None else executor.create(init_context)

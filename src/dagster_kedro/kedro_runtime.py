@@ -88,32 +88,34 @@ def _preserved_project_globals() -> Iterator[None]:
         kedro_project.pipelines.__dict__.update(pipelines_state)
         kedro_project.PACKAGE_NAME = package_name
         sys.path[:] = sys_path
-        _ACTIVE_PROJECT.clear()
-
-
-# The project whose settings and pipelines the Kedro globals hold in this process.
-_ACTIVE_PROJECT: dict[str, Any] = {}
 
 
 def activate_project(project_path: str | Path) -> Any:
     """Make ``project_path`` Kedro's active project in this process (cheap when it already is).
 
-    Returns Kedro's ``ProjectMetadata``.
+    Returns Kedro's ``ProjectMetadata``. Whether the project is active already is read from
+    Kedro's own globals (its package name, and where that package was imported from), which
+    :func:`preserved_kedro_globals` restores: no record of ours can disagree with them.
     """
-    _kedro_project_module()
-    from kedro.framework.project import pipelines, validate_settings
-    from kedro.framework.startup import bootstrap_project
+    kedro_project = _kedro_project_module()
+    from kedro.framework.startup import _get_project_metadata, bootstrap_project
 
     path = Path(project_path).resolve()
-    if _ACTIVE_PROJECT.get("path") != path:
-        _ACTIVE_PROJECT.clear()
+    metadata = _get_project_metadata(path)
+    if not _is_active(kedro_project, metadata, path):
         _forget_package_from_elsewhere(path)
         with isolated_logging():  # configure_project re-applies Kedro's logging configuration
-            metadata = bootstrap_project(path)
-            validate_settings()  # dynaconf would otherwise swallow an ImportError in settings.py
-        _ACTIVE_PROJECT.update(path=path, metadata=metadata)
-    pipelines.set_requested(None)
-    return _ACTIVE_PROJECT["metadata"]
+            bootstrap_project(path)
+            kedro_project.validate_settings()  # dynaconf would otherwise swallow an ImportError in settings.py
+    kedro_project.pipelines.set_requested(None)
+    return metadata
+
+
+def _is_active(kedro_project: Any, metadata: Any, project_path: Path) -> bool:
+    if kedro_project.PACKAGE_NAME != metadata.package_name or str(metadata.source_dir) not in sys.path:
+        return False
+    location = getattr(sys.modules.get(metadata.package_name), "__file__", None)
+    return location is not None and Path(location).resolve().is_relative_to(project_path)
 
 
 def _forget_package_from_elsewhere(project_path: Path) -> None:
@@ -151,17 +153,6 @@ def config_loader(
     return _make_config_loader(
         project_path, env=env, conf_source=conf_source, runtime_params=runtime_params
     )
-
-
-def nested_params(*sources: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge runtime params; dotted keys nest as in ``kedro run --params model.size=3``."""
-    from omegaconf import OmegaConf
-
-    merged = OmegaConf.create({})
-    for source in sources:
-        for key, value in source.items():
-            OmegaConf.update(merged, key, value, merge=True)
-    return OmegaConf.to_container(merged)
 
 
 def open_session(

@@ -14,15 +14,13 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_kedro.errors import KedroComponentError
-
-# package name -> (project path, defs.yaml); asset key -> defs.yaml. Re-loading the same YAML
-# (dg dev reloads, tests) replaces its own claims.
-_PACKAGES: dict[str, tuple[str, str]] = {}
-_ASSET_KEYS: dict[dg.AssetKey, str] = {}
+from dagster_kedro.process_state import PROCESS
 
 
 def claim_package(package_name: str, project_path: str, source: Path | str | None) -> None:
-    owner = _PACKAGES.get(package_name)
+    """Record that the YAML at ``source`` loads ``package_name`` from ``project_path``; re-loading
+    the same YAML (dg dev reloads, tests) replaces its own claim."""
+    owner = PROCESS.packages.get(package_name)
     if owner and owner[0] != project_path and owner[1] != str(source):
         raise KedroComponentError(
             f"Kedro package '{package_name}' is already loaded from {owner[0]} (by {owner[1]}); "
@@ -33,15 +31,16 @@ def claim_package(package_name: str, project_path: str, source: Path | str | Non
             fix="rename one project's package (pyproject.toml [tool.kedro] package_name and its "
             "src/ folder), or put the projects in separate code locations.",
         )
-    _PACKAGES[package_name] = (project_path, str(source))
+    PROCESS.packages[package_name] = (project_path, str(source))
 
 
 def claim_asset_keys(keys: Iterable[dg.AssetKey], source: Path | str | None) -> None:
-    mine = str(source)
-    for key in [k for k, owner in _ASSET_KEYS.items() if owner == mine]:
-        del _ASSET_KEYS[key]
+    """Record the asset keys the YAML at ``source`` produces, replacing its earlier claims."""
+    mine, claimed = str(source), PROCESS.asset_keys
+    for key in [k for k, owner in claimed.items() if owner == mine]:
+        del claimed[key]
     for key in keys:
-        owner = _ASSET_KEYS.get(key)
+        owner = claimed.get(key)
         if owner is not None and owner != mine:
             raise KedroComponentError(
                 f"asset key {key.to_user_string()!r} is also produced by the component at {owner}.",
@@ -50,4 +49,4 @@ def claim_asset_keys(keys: Iterable[dg.AssetKey], source: Path | str | None) -> 
                 fix="give one of the components a key_prefix (e.g. key_prefix: [my_project]), or map "
                 "a shared raw input to the other component's asset with `inputs`.",
             )
-        _ASSET_KEYS[key] = mine
+        claimed[key] = mine

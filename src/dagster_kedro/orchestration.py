@@ -22,8 +22,10 @@ import dagster as dg
 
 from dagster_kedro.concurrency import run_tags
 from dagster_kedro.errors import KedroComponentError
-from dagster_kedro.run_layers import RUN_LAYERS, RunLayers
-from dagster_kedro.executors import ExecutorCatalog, ExecutorRef, ResolvedExecutor, describe, register_default_executor
+from dagster_kedro.executors import ExecutorCatalog, ExecutorRef, ExecutorSpec, ResolvedExecutor, describe
+from dagster_kedro.partitions import PartitionPlan, PartitionsSpec
+from dagster_kedro.run_executor import job_executor, route_default_executor
+from dagster_kedro.run_layers import RunLayers
 from dagster_kedro.snapshot import ProjectSnapshot
 from dagster_kedro.steps import Step, StepPlan, op_name, python_identifier
 
@@ -240,19 +242,29 @@ class JobBuild:
 
 
 class Orchestration:
-    """Everything the YAML declares about running the project, validated against the snapshot."""
+    """Everything the YAML declares about running the project, validated against the snapshot:
+    executors, per-node overrides, partitions, the params each job adds, the jobs themselves."""
 
-    def __init__(self, component: Any, snapshot: ProjectSnapshot, plan: StepPlan, source: Path | None):
-        from dagster_kedro.partitions import PartitionPlan
-
-        self.component, self.snapshot, self.plan, self.source = component, snapshot, plan, source
-        self.executors = ExecutorCatalog(getattr(component, "executors", None), source)
+    def __init__(
+        self,
+        snapshot: ProjectSnapshot,
+        plan: StepPlan,
+        source: Path | None,
+        *,
+        executors: Mapping[str, ExecutorSpec] | None = None,
+        executor: ExecutorRef | None = None,
+        node_overrides: Mapping[str, NodeOverrideSpec] | None = None,
+        partitions: PartitionsSpec | None = None,
+        jobs: list[KedroJobSpec] | None = None,
+        concurrency: Any = None,
+    ):
+        self.snapshot, self.plan, self.source = snapshot, plan, source
+        self.executors = ExecutorCatalog(executors, source)
         self.default_executor: ResolvedExecutor | None = self.executors.resolve(
-            getattr(component, "executor", None), field_name="executor", label="executor"
+            executor, field_name="executor", label="executor"
         )
-        self.step_options = resolve_node_overrides(getattr(component, "node_overrides", None), plan, source)
-        spec = getattr(component, "partitions", None)
-        self.partitions = PartitionPlan(spec, plan, source) if spec is not None else None
+        self.step_options = resolve_node_overrides(node_overrides, plan, source)
+        self.partitions = PartitionPlan(partitions, plan, source) if partitions is not None else None
         if self.partitions and self.partitions.backfill_policy:
             # on every step: a range run (`dg launch --partition-range`) needs the policy on every
             # asset it selects, unpartitioned ones included
@@ -260,6 +272,19 @@ class Orchestration:
                 self.step_options.setdefault(step.name, StepOptions()).backfill_policy = (
                     self.partitions.backfill_policy
                 )
+        self.concurrency = concurrency
+        if jobs is None:
+            self.job_specs = [
+                KedroJobSpec(name=default_job_name(snapshot, pipeline), pipeline=pipeline)
+                for pipeline in snapshot.pipelines
+            ]
+            self.job_fields: list[str | None] = [None] * len(self.job_specs)
+        else:
+            self.job_specs, self.job_fields = list(jobs), [f"jobs[{i}]" for i in range(len(jobs))]
+        self.layers = RunLayers(
+            job_params={spec.name: dict(spec.runtime_params) for spec in self.job_specs},
+            partitions=self.partitions,
+        )
 
     def options_for(self, step: Step) -> StepOptions:
         return self.step_options.get(step.name) or StepOptions()
@@ -267,35 +292,12 @@ class Orchestration:
     def asset_specs(self, specs: dict[str, dg.AssetSpec]) -> dict[str, dg.AssetSpec]:
         return self.partitions.asset_specs(specs) if self.partitions else specs
 
-    def definitions(self, keys: Mapping[str, dg.AssetKey], target: Any) -> dict[str, Any]:
-        """jobs, schedules and sensors for ``dg.Definitions``; registers the run layers."""
-        from dagster_kedro.schedules import build_schedules, build_sensors
-
-        register_default_executor(
-            [op_name(self.snapshot, step) for step in self.plan.steps], self.default_executor
-        )
-        layers = RunLayers(partitions=self.partitions)
-        RUN_LAYERS[target] = layers
-        jobs = self._jobs(keys, layers)
-        by_name = {job.name: job for job in jobs}
-        return {
-            "jobs": [job.job for job in jobs],
-            "schedules": build_schedules(getattr(self.component, "schedules", None) or [], by_name, self),
-            "sensors": build_sensors(getattr(self.component, "sensors", None) or [], by_name, self),
-        }
-
-    def _jobs(self, keys: Mapping[str, dg.AssetKey], layers: RunLayers) -> list[JobBuild]:
-        specs: list[KedroJobSpec] | None = getattr(self.component, "jobs", None)
-        if specs is None:
-            specs = [
-                KedroJobSpec(name=default_job_name(self.snapshot, pipeline), pipeline=pipeline)
-                for pipeline in self.snapshot.pipelines
-            ]
-            fields = [None] * len(specs)
-        else:
-            fields = [f"jobs[{i}]" for i in range(len(specs))]
+    def jobs(self, keys: Mapping[str, dg.AssetKey]) -> list[JobBuild]:
+        """The asset jobs over the step assets (keyed by dataset in ``keys``); routes ad-hoc
+        materializations of this component's steps to its default executor."""
+        route_default_executor([op_name(self.snapshot, step) for step in self.plan.steps], self.default_executor)
         builds: list[JobBuild] = []
-        for spec, where in zip(specs, fields):
+        for spec, where in zip(self.job_specs, self.job_fields):
             if any(b.name == spec.name for b in builds):
                 raise KedroComponentError(
                     f"job name '{spec.name}' is used twice.",
@@ -305,7 +307,6 @@ class Orchestration:
                     fix="give every job of `jobs` a name of its own.",
                 )
             builds.append(self._job(spec, where, keys))
-            layers.job_params[spec.name] = dict(spec.runtime_params)
         return builds
 
     def _job(self, spec: KedroJobSpec, where: str | None, keys: Mapping[str, dg.AssetKey]) -> JobBuild:
@@ -355,7 +356,7 @@ class Orchestration:
             "kedro/project": snapshot.package_name,
             "kedro/pipeline": spec.pipeline,
             **({"kedro/executor": describe(executor)} if executor else {}),
-            **run_tags(getattr(self.component, "concurrency", None), snapshot.package_name),
+            **run_tags(self.concurrency, snapshot.package_name),
             **spec.tags,
         }
         job = dg.define_asset_job(
@@ -363,15 +364,8 @@ class Orchestration:
             selection=dg.AssetSelection.assets(*(keys[d] for d in sorted(datasets))),
             description=spec.description or described,
             tags=tags,
-            executor_def=executor.job_executor() if executor else None,
+            executor_def=job_executor(executor) if executor else None,
             op_retry_policy=spec.retry_policy.to_dagster(f"{where}.retry_policy", self.source) if spec.retry_policy else None,
             partitions_def=self.partitions.partitions_def if partitioned else None,
         )
         return JobBuild(spec.name, job, datasets, partitioned)
-
-
-def default_jobs(
-    snapshot: ProjectSnapshot, plan: StepPlan, keys: dict[str, dg.AssetKey]
-) -> list[dg.UnresolvedAssetJobDefinition]:
-    """One asset job per selected pipeline, over the assets its nodes write."""
-    return [build.job for build in Orchestration(None, snapshot, plan, None)._jobs(keys, RunLayers())]

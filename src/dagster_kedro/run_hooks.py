@@ -1,13 +1,9 @@
-"""Kedro's pipeline hooks, once per Dagster run, from an executor that wraps the real one.
+"""Kedro's pipeline hooks for one Dagster run: what ``kedro run`` would pass them.
 
 ``before_pipeline_run``, ``after_pipeline_run`` (with ``run_result``) and ``on_pipeline_error``
-belong to a whole run, which no single step sees. An executor does: it runs in the run worker
-and its ``execute`` yields every event of the run. :func:`kedro_executor` wraps any Dagster
-executor definition (same name, same config schema) so that, around the wrapped executor's
-events, it fires the pipeline hooks of every Kedro project that has steps in the run.
-
-The wrapped definitions are cached by identity, so every Kedro component of a code location
-shares one default executor object and ``Definitions.merge`` sees no conflict.
+belong to a whole run, which no single step sees. The run executor (``run_executor``) sees every
+event of the run; it asks :func:`kedro_runs` for one :class:`KedroRun` per Kedro project with
+steps in the run and calls it at the run's start, end or failure.
 """
 
 from __future__ import annotations
@@ -15,95 +11,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
-from dagster._core.events import DagsterEvent
 from dagster._core.execution.context.system import PlanOrchestrationContext
 from dagster._core.execution.plan.plan import ExecutionPlan
-from dagster._core.execution.retries import RetryMode
-from dagster._core.execution.step_dependency_config import StepDependencyConfig
 
-from dagster_kedro.execution import (
-    RUN_OUTCOMES,
-    RUNTIME,
-    KedroTarget,
-    RunOutcome,
-    effective_runtime_params,
-    run_save_version,
-)
-from dagster_kedro.pipeline_errors import StepFailures
+from dagster_kedro.execution import KedroTarget, effective_runtime_params, run_save_version
+from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project_scope import in_project
-from dagster_kedro.concurrency import release_run_slot
-from dagster_kedro.run_layers import run_runtime_params
 from dagster_kedro.step_logs import events_level, kedro_logs_to_dagster
-from dagster_kedro.steps import Step, StepPlan
 
 
-@dataclass(frozen=True)
-class StepRef:
-    """What the executor needs to know about one Kedro step op."""
-
-    target: KedroTarget
-    plan: StepPlan
-    step: Step
-    keys: dict[str, dg.AssetKey]
-
-
-# op name -> StepRef, filled when a KedroProjectComponent builds its Definitions in this process.
-STEP_REGISTRY: dict[str, StepRef] = {}
-
-
-class KedroRunExecutor(dg.Executor):
-    def __init__(self, inner: dg.Executor):
-        self._inner = inner
-
-    @property
-    def retries(self) -> RetryMode:
-        return self._inner.retries
-
-    @property
-    def step_dependency_config(self) -> StepDependencyConfig:
-        return self._inner.step_dependency_config
-
-    def execute(
-        self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
-    ) -> Iterator[DagsterEvent]:
-        runs = _kedro_runs(plan_context, execution_plan)
-        for run in runs:
-            run.before()
-        failures = StepFailures()
-        # the engine sees itself as plan_context.executor: dask checks its type, celery calls app_args
-        inner_context = PlanOrchestrationContext(
-            plan_data=plan_context.plan_data,
-            log_manager=plan_context.log,
-            executor=self._inner,
-            output_capture=plan_context.output_capture,
-            resume_from_failure=plan_context.resume_from_failure,
-        )
-        try:
-            for event in self._inner.execute(inner_context, execution_plan):
-                failures.see(event)
-                yield event
-        except BaseException as error:
-            outcome = RUN_OUTCOMES.pop(plan_context.run_id, RunOutcome())
-            for run in runs:
-                run.error(failures.error(run.step_nodes, outcome.node_errors) if failures else error)
-            raise
-        finally:
-            release_run_slot(plan_context.instance, plan_context.run_id, [run.target.concurrency for run in runs])
-            RUNTIME.end_run(plan_context.run_id)  # each _KedroRun keeps what it uses
-        outcome = RUN_OUTCOMES.pop(plan_context.run_id, RunOutcome())
-        for run in runs:
-            if failures:
-                run.error(failures.error(run.step_nodes, outcome.node_errors))
-            else:
-                run.after(outcome.values)
-
-
-class _KedroRun:
+class KedroRun:
     """The pipeline hooks of one Kedro project within one Dagster run.
 
     They run in the project's environment, as under ``kedro run`` (working directory = project
@@ -130,11 +50,11 @@ class _KedroRun:
             .get("config", {})
             .get("runtime_params")
         )
-        overrides = run_runtime_params(target, plan_context.job_name, plan_context.dagster_run.tags, overrides)
+        overrides = target.layers.runtime_params(plan_context.job_name, plan_context.dagster_run.tags, overrides)
         params = effective_runtime_params(target, overrides)
         with self._in_project():
-            self.pipeline = Pipeline(RUNTIME.nodes.load(target, snapshot, node_names, plan_context.log))
-            session, context = RUNTIME.session(plan_context.run_id, target, snapshot, params)
+            self.pipeline = Pipeline(PROCESS.kedro.nodes.load(target, snapshot, node_names, plan_context.log))
+            session, context = PROCESS.kedro.session(plan_context.run_id, target, snapshot, params)
             self.catalog = session_catalog(context, run_save_version(plan_context.instance, plan_context.run_id))
             self.hooks = session_hook_manager(session).hook
             self.run_params = kedro_run_params(
@@ -234,13 +154,13 @@ def _kedro_run_selection(component_pipelines: list[str], node_names: list[str]) 
     return as_cli(component_pipelines), True
 
 
-def _kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> list[_KedroRun]:
-    """One :class:`_KedroRun` per Kedro project with steps to execute in this plan."""
+def kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> list[KedroRun]:
+    """One :class:`KedroRun` per Kedro project with steps to execute in this plan."""
     selection = plan_context.dagster_run.asset_selection
     steps_by_target: dict[KedroTarget, dict[str, list[str]]] = {}
     snapshots = {}
     for step_key in execution_plan.step_keys_to_execute:
-        ref = STEP_REGISTRY.get(execution_plan.get_step_by_key(step_key).node_handle.root.name)
+        ref = PROCESS.steps.get(execution_plan.get_step_by_key(step_key).node_handle.root.name)
         if ref is None:
             continue
         selected = {d for d, k in ref.keys.items() if selection is None or k in selection}
@@ -249,43 +169,5 @@ def _kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: Executio
             steps_by_target.setdefault(ref.target, {})[step_key] = list(nodes)
             snapshots[ref.target] = ref.plan.snapshot
     return [
-        _KedroRun(plan_context, target, snapshots[target], step_nodes) for target, step_nodes in steps_by_target.items()
+        KedroRun(plan_context, target, snapshots[target], step_nodes) for target, step_nodes in steps_by_target.items()
     ]
-
-
-_WRAPPED: dict[int, dg.ExecutorDefinition] = {}
-
-
-def kedro_executor(inner: dg.ExecutorDefinition) -> dg.ExecutorDefinition:
-    """``inner`` with Kedro's pipeline hooks around every run (same name, config and requirements)."""
-    if id(inner) not in _WRAPPED:
-        _WRAPPED[id(inner)] = dg.ExecutorDefinition(
-            name=inner.name,
-            config_schema=inner.config_schema,
-            requirements=inner._requirements_fn,
-            executor_creation_fn=lambda init_context: KedroRunExecutor(
-                inner.executor_creation_fn(init_context)
-            ),
-            description=inner.description,
-        )
-    return _WRAPPED[id(inner)]
-
-
-def _create_default_executor(init_context: Any) -> dg.Executor:
-    # a component-level `executor:` in YAML takes runs whose ops all belong to such components
-    from dagster_kedro.executors import routed_default_executor
-
-    routed = routed_default_executor(init_context)
-    if routed is None:
-        routed = dg.multi_or_in_process_executor.executor_creation_fn(init_context)
-    return KedroRunExecutor(routed)
-
-
-DEFAULT_EXECUTOR = dg.ExecutorDefinition(
-    name=dg.multi_or_in_process_executor.name,
-    config_schema=dg.multi_or_in_process_executor.config_schema,
-    requirements=dg.multi_or_in_process_executor._requirements_fn,
-    executor_creation_fn=_create_default_executor,
-    description=dg.multi_or_in_process_executor.description,
-)
-_WRAPPED[id(dg.multi_or_in_process_executor)] = DEFAULT_EXECUTOR

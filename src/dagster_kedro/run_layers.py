@@ -1,36 +1,59 @@
-"""What a run adds to a Kedro project's runtime params beyond the YAML's: its job's params, its
-partition. Registered by ``orchestration`` while the definitions build; read where nodes run (the
-step) and where the pipeline hooks fire (the executor), which must agree.
+"""Runtime params in layers: the YAML's, then what a run adds (its job's params, the run config,
+its partition). Read where nodes run (the step) and where the pipeline hooks fire (the run
+executor), which must agree; both get the layers from the step's ``KedroTarget``.
+
+Dotted keys nest as in ``kedro run --params model.size=3``, in plain Python: a load from state
+must not import OmegaConf (or anything of Kedro) only to merge a few dicts.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# KedroTarget -> what a run of that target adds to its runtime params (job params, partitions).
-RUN_LAYERS: dict[Any, RunLayers] = {}
-
 
 @dataclass
 class RunLayers:
+    """What a run of one component adds to its runtime params, decided when the definitions load."""
+
     job_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    partitions: Any = None  # partitions.PartitionPlan
+    """job name -> the job's ``runtime_params`` from the YAML."""
+    partitions: Any = None  # partitions.PartitionPlan, or None for an unpartitioned component
+
+    def runtime_params(
+        self, job_name: str | None, run_tags: Mapping[str, str], config_overrides: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """Runtime params a run adds over the YAML's; later layers win: the job's
+        ``runtime_params`` < run config (Launchpad, schedules) < the partition key and window."""
+        partition = self.partitions.params_for_run(run_tags) if self.partitions else {}
+        return nested_params(self.job_params.get(job_name or "", {}), config_overrides or {}, partition)
 
 
-def run_runtime_params(
-    target: Any, job_name: str | None, run_tags: Mapping[str, str], config_overrides: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """Runtime params a run adds over the YAML's: the job's, the run config's, the partition's.
+def nested_params(*sources: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge runtime params, later sources winning; a dotted key (``model.size``) sets a nested
+    key and a mapping value merges into a mapping already there, as ``OmegaConf.update(...,
+    merge=True)`` (what Kedro's ``--params`` uses) does. Lists and other values are replaced."""
+    merged: dict[str, Any] = {}
+    for source in sources:
+        for key, value in source.items():
+            *parents, last = str(key).split(".")
+            node = merged
+            for part in parents:
+                if not isinstance(node.get(part), dict):
+                    node[part] = {}
+                node = node[part]
+            node[last] = _merged(node.get(last), value)
+    return merged
 
-    Later layers win: job ``runtime_params`` < run config (Launchpad, schedules) < the partition
-    key and window of a partitioned run.
-    """
-    from dagster_kedro.kedro_runtime import nested_params
 
-    layers = RUN_LAYERS.get(target)
-    if layers is None:
-        return dict(config_overrides or {})
-    partition = layers.partitions.params_for_run(run_tags) if layers.partitions else {}
-    return nested_params(layers.job_params.get(job_name or "", {}), config_overrides or {}, partition)
+def _merged(current: Any, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        base = dict(current) if isinstance(current, dict) else {}
+        for key, item in value.items():
+            base[str(key)] = _merged(base.get(str(key)), item)
+        return base
+    if isinstance(value, tuple):
+        return [copy.deepcopy(item) for item in value]
+    return copy.deepcopy(value)

@@ -14,15 +14,13 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
 from dagster_kedro.errors import KedroComponentError
-
-if TYPE_CHECKING:
-    from dagster_kedro.orchestration import JobBuild, Orchestration
+from dagster_kedro.orchestration import JobBuild, Orchestration
 
 
 class ScheduleSpec(dg.Model, dg.Resolvable):

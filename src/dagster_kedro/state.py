@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project import project_fingerprint, validate_kedro_project_path
 from dagster_kedro.snapshot import SNAPSHOT_FORMAT_VERSION, ProjectSnapshot
 
@@ -47,10 +48,7 @@ def fresh_state_snapshot(state_path: Path | None, project_path: str, conf_source
     if state_path is None or not state_path.exists():
         reason = f"no snapshot state for the Kedro project at {project_path}"
     else:
-        try:
-            snapshot = ProjectSnapshot.from_json(state_path.read_text())
-        except ValueError:
-            snapshot = None
+        snapshot = _parsed(state_path.read_bytes())
         validate_kedro_project_path(Path(project_path))
         if snapshot is None or snapshot.format_version != SNAPSHOT_FORMAT_VERSION:
             reason = f"the snapshot state at {state_path} has another format"
@@ -60,3 +58,15 @@ def fresh_state_snapshot(state_path: Path | None, project_path: str, conf_source
             return snapshot.model_copy(update={"project_path": str(Path(project_path).resolve())})
     warnings.warn(f"dagster-kedro: {reason}; reading the project instead ({refresh}).", stacklevel=2)
     return None
+
+
+def _parsed(state: bytes) -> ProjectSnapshot | None:
+    """The snapshot in a state file's content (None if it is no snapshot), parsed once per process."""
+
+    def parse() -> ProjectSnapshot | None:
+        try:
+            return ProjectSnapshot.from_json(state.decode())
+        except ValueError:
+            return None
+
+    return PROCESS.snapshots.get(("state", hashlib.sha256(state).hexdigest()), parse)
