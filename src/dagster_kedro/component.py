@@ -37,10 +37,10 @@ from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.project import project_fingerprint, read_project, validate_kedro_project_path
 from dagster_kedro.run_hooks import DEFAULT_EXECUTOR, STEP_REGISTRY, StepRef
 from dagster_kedro.scaffolder import KedroProjectScaffolder
-from dagster_kedro.snapshot import ProjectSnapshot
+from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot, ProjectSnapshot
+from dagster_kedro.specs import SpecStage, check_step_inputs, spec_stage
 from dagster_kedro.state import default_state_key, fresh_state_snapshot
 from dagster_kedro.steps import Step, StepPlan, plan_steps, unproduced_memory_inputs
-from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
 YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
 _SNAPSHOTS: dict[str, ProjectSnapshot] = {}  # live reads of this process, by settings and fingerprint
@@ -168,7 +168,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             log_level=self.log_level,
         )
         orchestration = Orchestration(self, snapshot, plan, source)
-        specs = orchestration.asset_specs(self._asset_specs(plan))
+        specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
         claim_package(snapshot.package_name, snapshot.project_path, source)
         claim_asset_keys([keys[d] for d in keys if d not in self.inputs], source)
@@ -182,24 +182,23 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             executor=DEFAULT_EXECUTOR,
         )
 
-    def get_asset_spec(self, plan: StepPlan, dataset: str) -> dg.AssetSpec:
-        """The spec of one dataset's asset: override to customise beyond ``translation``."""
-        spec = base_asset_spec(plan, dataset, self.key_prefix)
-        if self.translation is None:
-            return spec
-        return self.translation(spec, translation_vars(plan, dataset))
+    def get_asset_spec(self, dataset: DatasetSnapshot, node: NodeSnapshot | None) -> dg.AssetSpec:
+        """The whole spec of ``dataset``'s asset (``node`` writes it; None for a raw input):
+        key, deps, IO manager, metadata, kinds, tags, owners, group and code version.
 
-    def _asset_specs(self, plan: StepPlan) -> dict[str, dg.AssetSpec]:
-        datasets = [*plan.external, *(d for step in plan.steps for d in step.assets)]
-        specs = {d: self.get_asset_spec(plan, d) for d in datasets}
-        for dataset, key in self.inputs.items():  # raw inputs written by another component
-            specs[dataset] = specs[dataset].replace_attributes(key=key)
-        # deps follow the translated keys of upstream datasets
-        for dataset in plan.producer.keys() & specs.keys():
-            deps = [specs[d].key for d in upstream_datasets(plan, dataset)]
-            specs[dataset] = specs[dataset].replace_attributes(deps=deps)
-            if dataset in plan.stored_memory:
-                specs[dataset] = specs[dataset].with_io_manager_key(self.io_manager_key)
+        ``translation`` is applied to what this returns; override it for changes templates
+        cannot express (call ``super().get_asset_spec(dataset, node)`` and modify the result).
+        Deps name the final (translated) keys of upstream datasets: see ``dagster_kedro.specs``."""
+        stage: SpecStage | None = getattr(self, "_spec_stage", None)
+        if stage is None:
+            raise RuntimeError("get_asset_spec is called while the component builds its definitions.")
+        return stage.default_spec(dataset, node)
+
+    def _asset_specs(self, plan: StepPlan, source: Path | None = None) -> dict[str, dg.AssetSpec]:
+        with spec_stage(self, SpecStage(plan, self.key_prefix, self.inputs, self.io_manager_key)) as stage:
+            specs = stage.build(self.get_asset_spec, self.translation)
+        for step in plan.steps:
+            check_step_inputs(specs, step.assets, step.stored_inputs, source)
         return specs
 
     def _step_asset(
