@@ -41,8 +41,9 @@ UNSET = "__DAGSTER_UNSET_DEFAULT__"
 # gives the attribute its own description or examples, the schema's text wins and these go unused.
 FALLBACK_DESCRIPTIONS = {
     "translation": (
-        "Standard Dagster components translation: AssetSpec attributes (key, group_name, "
-        "description, tags, metadata, kinds, owners, ...) applied to every asset, with "
+        "Standard Dagster components translation: AssetSpec attributes (key, deps, group_name, "
+        "description, tags, metadata, kinds, owners, code_version, ...) applied to every asset's "
+        "final spec and kept as set (deps follow the translated keys of upstream datasets), with "
         "`{{ ... }}` template variables describing the Kedro dataset (`dataset`), the node that "
         "writes it (`node`, null for raw inputs) and the project (`project`). See "
         "[Template variables of `translation`](#template-variables-of-translation)."
@@ -52,7 +53,7 @@ FALLBACK_EXAMPLES: dict[str, list[Any]] = {
     "translation": [
         {
             "group_name": "{{ project.package_name }}",
-            "tags": {"layer": "{{ dataset.metadata.get('layer', 'none') }}"},
+            "tags": {"layer": "{{ dataset.layer or 'none' }}"},
             "metadata": {"produced_by": "{{ node.name if node else 'raw input' }}"},
         }
     ],

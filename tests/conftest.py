@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -90,20 +90,34 @@ def kedro_project(tmp_path: Path) -> Callable[..., Path]:
 
 
 @contextmanager
-def loaded_in_process(attributes: dict[str, Any], name: str = "kedro") -> Iterator[Any]:
+def loaded_in_process(
+    attributes: dict[str, Any],
+    name: str = "kedro",
+    component_type: str = "dagster_kedro.KedroProjectComponent",
+    sandbox: Any = None,
+) -> Iterator[Any]:
     """Dagster's own component loader on a defs.yaml with ``attributes``, in this process
     (``dagster.components.testing``): what every `dg` command does first, without a subprocess.
-    Yields the Definitions; a load error propagates as Dagster raises it."""
+    Yields the Definitions; a load error propagates as Dagster raises it. Pass a ``sandbox``
+    (the ``defs_sandbox`` fixture) to load many variants from one defs.yaml path: the asset keys
+    a component claims in this process belong to that path, so loads of it replace each other."""
+    from dagster.components.testing import create_defs_folder_sandbox
+
+    with nullcontext(sandbox) if sandbox is not None else create_defs_folder_sandbox() as box:
+        folder = box.defs_folder_path / name
+        folder.mkdir(exist_ok=True)
+        (folder / "defs.yaml").write_text(yaml.safe_dump({"type": component_type, "attributes": attributes}))
+        with box.load_component_and_build_defs(defs_path=folder) as (_component, defs):
+            yield defs
+
+
+@pytest.fixture(scope="module")
+def defs_sandbox() -> Iterator[Any]:
+    """One ``dagster.components.testing`` defs folder for a test module's in-process loads."""
     from dagster.components.testing import create_defs_folder_sandbox
 
     with create_defs_folder_sandbox() as sandbox:
-        folder = sandbox.defs_folder_path / name
-        folder.mkdir()
-        (folder / "defs.yaml").write_text(
-            yaml.safe_dump({"type": "dagster_kedro.KedroProjectComponent", "attributes": attributes})
-        )
-        with sandbox.load_component_and_build_defs(defs_path=folder) as (_component, defs):
-            yield defs
+        yield sandbox
 
 
 def error_text(error: BaseException) -> str:

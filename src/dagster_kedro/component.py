@@ -46,16 +46,33 @@ from dagster_kedro.run_executor import DEFAULT_EXECUTOR
 from dagster_kedro.run_layers import nested_params
 from dagster_kedro.scaffolder import KedroProjectScaffolder
 from dagster_kedro.schedules import build_schedules, build_sensors
-from dagster_kedro.snapshot import ProjectSnapshot
+from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot, ProjectSnapshot
+from dagster_kedro.specs import SpecStage, check_step_inputs, spec_stage
 from dagster_kedro.state import default_state_key, fresh_state_snapshot
 from dagster_kedro.steps import Step, StepPlan, plan_steps, unproduced_memory_inputs
-from dagster_kedro.translation import base_asset_spec, translation_vars, upstream_datasets
 
 YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
 
 
 def _yaml_file(context: dg.ComponentLoadContext) -> Path:
     return next((context.path / n for n in YAML_NAMES if (context.path / n).exists()), context.path)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-able data that tells different values apart."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dg.AssetKey):
+        return value.to_user_string()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if callable(value):
+        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -124,21 +141,15 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         yaml_text = source.read_text() if source.is_file() else None
         key = (type(self), str(source), yaml_text, self._attributes_identity(), snapshot.fingerprint)
         build = PROCESS.definitions.get(key, lambda: self._build(snapshot, source))
-        claim_package(build.package_name, build.project_path, source)  # other components may have loaded since
-        claim_asset_keys(build.asset_keys, source)
+        # every load: other components of the location may have loaded since
+        claim_package(build.package_name, build.project_path, source, context.project_root)
+        claim_asset_keys(build.asset_keys, source, context.project_root)
         return build.definitions
 
     def _attributes_identity(self) -> str:
         """The resolved attributes as text. A callable (``translation``) counts by name: one resolved
         from YAML is covered by the YAML text, a Python one is the same object on every load."""
-
-        def plain(value: Any) -> Any:
-            if isinstance(value, BaseModel):
-                return value.model_dump(mode="json")
-            return getattr(value, "__qualname__", None) or type(value).__qualname__
-
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return json.dumps(values, sort_keys=True, default=plain)
+        return json.dumps({f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}, sort_keys=True)
 
     @property
     def _env(self) -> str | None:
@@ -203,7 +214,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             log_level=self.log_level,
             layers=orchestration.layers,
         )
-        specs = orchestration.asset_specs(self._asset_specs(plan))
+        specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
         assets: list[Any] = [specs[d] for d in plan.external if d not in self.inputs]
         for step in plan.steps:
@@ -244,24 +255,23 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
                 fix="map only catalog datasets that the project reads and no selected node writes.",
             )
 
-    def get_asset_spec(self, plan: StepPlan, dataset: str) -> dg.AssetSpec:
-        """The spec of one dataset's asset: override to customise beyond ``translation``."""
-        spec = base_asset_spec(plan, dataset, self.key_prefix)
-        if self.translation is None:
-            return spec
-        return self.translation(spec, translation_vars(plan, dataset))
+    def get_asset_spec(self, dataset: DatasetSnapshot, node: NodeSnapshot | None) -> dg.AssetSpec:
+        """The whole spec of ``dataset``'s asset (``node`` writes it; None for a raw input):
+        key, deps, IO manager, metadata, kinds, tags, owners, group and code version.
 
-    def _asset_specs(self, plan: StepPlan) -> dict[str, dg.AssetSpec]:
-        datasets = [*plan.external, *(d for step in plan.steps for d in step.assets)]
-        specs = {d: self.get_asset_spec(plan, d) for d in datasets}
-        for dataset, key in self.inputs.items():  # raw inputs written by another component
-            specs[dataset] = specs[dataset].replace_attributes(key=key)
-        # deps follow the translated keys of upstream datasets
-        for dataset in plan.producer.keys() & specs.keys():
-            deps = [specs[d].key for d in upstream_datasets(plan, dataset)]
-            specs[dataset] = specs[dataset].replace_attributes(deps=deps)
-            if dataset in plan.stored_memory:
-                specs[dataset] = specs[dataset].with_io_manager_key(self.io_manager_key)
+        ``translation`` is applied to what this returns; override it for changes templates
+        cannot express (call ``super().get_asset_spec(dataset, node)`` and modify the result).
+        Deps name the final (translated) keys of upstream datasets: see ``dagster_kedro.specs``."""
+        stage: SpecStage | None = getattr(self, "_spec_stage", None)
+        if stage is None:
+            raise RuntimeError("get_asset_spec is called while the component builds its definitions.")
+        return stage.default_spec(dataset, node)
+
+    def _asset_specs(self, plan: StepPlan, source: Path | None = None) -> dict[str, dg.AssetSpec]:
+        with spec_stage(self, SpecStage(plan, self.key_prefix, self.inputs, self.io_manager_key)) as stage:
+            specs = stage.build(self.get_asset_spec, self.translation)
+        for step in plan.steps:
+            check_step_inputs(specs, step.assets, step.stored_inputs, source)
         return specs
 
     def _step_asset(

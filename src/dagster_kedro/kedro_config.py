@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from dagster_kedro.code_versions import catalog_entry_hash
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot
 
@@ -57,12 +58,15 @@ def dataset_snapshots(loader: Any, catalog: dict[str, Any], names: set[str]) -> 
         if name in catalog or resolver.match_dataset_pattern(name):
             _check_dataset_type(loader, name, config)
         filepath = config.get("filepath") or config.get("path")
+        metadata = _jsonable(config.get("metadata") or {})
+        _check_dagster_metadata(loader, name, metadata)
         snapshots[name] = DatasetSnapshot(
             name=name,
             type=str(config.get("type", "MemoryDataset")),
             filepath=_redact_url_credentials(str(filepath)) if filepath else None,
             versioned=bool(config.get("versioned", False)),
-            metadata=_jsonable(config.get("metadata") or {}),
+            metadata=metadata,
+            config_hash=catalog_entry_hash(_jsonable(config)),
         )
     return snapshots
 
@@ -144,6 +148,44 @@ def _read(loader: Any, kind: str) -> dict[str, Any]:
             source=_defining_file(loader, kind, top) if top else None,
             entry=str(entry) or None,
             fix=fix,
+        ) from None
+
+
+DAGSTER_METADATA_FIELDS = ("owners", "tags", "group_name", "description")
+
+
+def _check_dagster_metadata(loader: Any, name: str, metadata: Mapping[str, Any]) -> None:
+    """The catalog's ``metadata: {dagster: {...}}`` block, checked by building the spec it shapes."""
+    import dagster as dg
+
+    block = metadata.get("dagster")
+    if block is None:
+        return
+    where = {"source": _defining_file(loader, "catalog", name), "value": block}
+    if not isinstance(block, dict) or set(block) - set(DAGSTER_METADATA_FIELDS):
+        unknown = sorted(set(block) - set(DAGSTER_METADATA_FIELDS)) if isinstance(block, dict) else block
+        raise KedroComponentError(
+            f"catalog entry '{name}': metadata.dagster must be a mapping of {list(DAGSTER_METADATA_FIELDS)}; "
+            f"got {unknown!r}.",
+            entry=f"{name}.metadata.dagster",
+            fix="keep only owners (a list), tags (a mapping), group_name and description there.",
+            **where,
+        )
+    try:
+        dg.AssetSpec(
+            key="check",
+            owners=block.get("owners"),
+            tags=block.get("tags"),
+            group_name=block.get("group_name"),
+            description=block.get("description"),
+        )
+    except Exception as error:  # Dagster's own validation of owners, tags, group names
+        raise KedroComponentError(
+            f"catalog entry '{name}': metadata.dagster is not valid for a Dagster asset: {error}",
+            entry=f"{name}.metadata.dagster",
+            fix="owners are emails or 'team:<name>', tags map names to strings (letters, digits, "
+            "'-', '_', '.'), group_name is letters, digits and '_'.",
+            **where,
         ) from None
 
 

@@ -17,10 +17,12 @@ from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.process_state import PROCESS
 
 
-def claim_package(package_name: str, project_path: str, source: Path | str | None) -> None:
-    """Record that the YAML at ``source`` loads ``package_name`` from ``project_path``; re-loading
-    the same YAML (dg dev reloads, tests) replaces its own claim."""
-    owner = PROCESS.packages.get(package_name)
+def claim_package(package_name: str, project_path: str, source: Path | str | None, location: Path | None = None) -> None:
+    """Record that the YAML at ``source`` loads ``package_name`` from ``project_path`` into the
+    code location of the dg project at ``location``; re-loading the same YAML (dg dev reloads,
+    tests) replaces its own claim. Another dg project loaded in this process is another location."""
+    claim = (str(location), package_name)
+    owner = PROCESS.packages.get(claim)
     if owner and owner[0] != project_path and owner[1] != str(source):
         raise KedroComponentError(
             f"Kedro package '{package_name}' is already loaded from {owner[0]} (by {owner[1]}); "
@@ -31,12 +33,14 @@ def claim_package(package_name: str, project_path: str, source: Path | str | Non
             fix="rename one project's package (pyproject.toml [tool.kedro] package_name and its "
             "src/ folder), or put the projects in separate code locations.",
         )
-    PROCESS.packages[package_name] = (project_path, str(source))
+    PROCESS.packages[claim] = (project_path, str(source))
 
 
-def claim_asset_keys(keys: Iterable[dg.AssetKey], source: Path | str | None) -> None:
-    """Record the asset keys the YAML at ``source`` produces, replacing its earlier claims."""
-    mine, claimed = str(source), PROCESS.asset_keys
+def claim_asset_keys(keys: Iterable[dg.AssetKey], source: Path | str | None, location: Path | None = None) -> None:
+    """Record the asset keys the YAML at ``source`` produces in the code location at ``location``,
+    replacing its earlier claims."""
+    mine = str(source)
+    claimed = PROCESS.asset_keys.setdefault(str(location), {})
     for key in [k for k, owner in claimed.items() if owner == mine]:
         del claimed[key]
     for key in keys:

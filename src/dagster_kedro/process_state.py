@@ -82,10 +82,11 @@ class ProcessState:
         self.definitions = _Memo(16)
         """Built Definitions, by component class, YAML, attributes and snapshot: the second and later
         loads of a command (and of every step process) reuse the first build."""
-        self.packages: dict[str, tuple[str, str]] = {}
-        """Kedro package name -> (project path, defs.yaml) of the component that loaded it (``location``)."""
-        self.asset_keys: dict[Any, str] = {}
-        """Asset key -> defs.yaml of the component producing it (``location``)."""
+        self.packages: dict[tuple[str, str], tuple[str, str]] = {}
+        """(dg project root, Kedro package name) -> (project path, defs.yaml) of the component that
+        loaded it: one package name per code location (``location``)."""
+        self.asset_keys: dict[str, dict[Any, str]] = {}
+        """dg project root -> asset key -> defs.yaml of the component producing it (``location``)."""
 
     def outcome(self, run_id: str) -> RunOutcome:
         """The outcome the steps of ``run_id`` in this process add to (created on first use)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster_kedro import kedro_config
+from dagster_kedro.code_versions import node_code_hash
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.kedro_runtime import (
     activate_project,
@@ -99,7 +100,9 @@ def read_project(
         loader = config_loader(path, env, conf_source, runtime_params)
         params = kedro_config.parameters(loader)
         nodes = {
-            node.name: _node_snapshot(node, path, membership.get(node.name, []))
+            node.name: _node_snapshot(
+                node, path, membership.get(node.name, []), node_code_hash(node, params, metadata.package_name)
+            )
             for p in selected.values()
             for node in p.nodes
         }
@@ -152,7 +155,7 @@ def _validate_env(project_path: Path, env: str | None, conf_source: str | None) 
         )
 
 
-def _node_snapshot(node: Any, project_path: Path, registered_in: list[str]) -> NodeSnapshot:
+def _node_snapshot(node: Any, project_path: Path, registered_in: list[str], code_hash: str | None) -> NodeSnapshot:
     func = inspect.unwrap(getattr(node.func, "func", node.func))
     source_file = source_line = None
     try:
@@ -175,6 +178,8 @@ def _node_snapshot(node: Any, project_path: Path, registered_in: list[str]) -> N
         source_file=source_file,
         source_line=source_line,
         docstring=inspect.getdoc(func),
+        function=f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', type(func).__qualname__)}",
+        code_hash=code_hash,
         registered_in=registered_in,
         call=node_call(node),
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SNAPSHOT_FORMAT_VERSION = 2
+SNAPSHOT_FORMAT_VERSION = 3
 
 # Dataset types that hold data only in memory: their data cannot be re-read from disk.
 MEMORY_DATASET_TYPES = frozenset(
@@ -40,6 +40,18 @@ class DatasetSnapshot(_Frozen):
     filepath: str | None = None
     versioned: bool = False
     metadata: dict[str, Any] = Field(default_factory=dict)
+    config_hash: str | None = Field(
+        None,
+        description="sha256 (16 hex digits) of the resolved catalog entry, `metadata` and "
+        "credentials references left out: part of the asset's code version.",
+    )
+
+    @property
+    def layer(self) -> str | None:
+        """The Kedro-Viz layer (catalog ``metadata.kedro-viz.layer``), if any."""
+        viz = self.metadata.get("kedro-viz")
+        layer = viz.get("layer") if isinstance(viz, dict) else None
+        return str(layer) if layer is not None else None
 
     @property
     def is_persisted(self) -> bool:
@@ -86,6 +98,12 @@ class NodeSnapshot(_Frozen):
     source_file: str | None = Field(None, description="Path relative to the project root.")
     source_line: int | None = None
     docstring: str | None = None
+    function: str | None = Field(None, description="'<module>.<qualname>' of the node's function.")
+    code_hash: str | None = Field(
+        None,
+        description="sha256 (16 hex digits) of the function's source, the sources of the project "
+        "functions it refers to and the parameter values it reads; None without source.",
+    )
     registered_in: list[str] = Field(
         default_factory=list,
         description="Registered pipelines (other than __default__) that contain this node.",

@@ -1,12 +1,18 @@
-"""Kedro datasets and their producing nodes -> Dagster ``AssetSpec`` (before user translation).
+"""One Kedro dataset and its producing node -> the Dagster ``AssetSpec`` they describe.
 
-The ``translation`` YAML field then rewrites these specs with the template variables that
-:func:`translation_vars` exposes, the way dagster-sling and dagster-dbt components do.
+:func:`default_asset_spec` builds the whole spec: key, deps, IO manager, metadata, kinds, tags,
+owners, group, description and code version. The YAML ``translation`` is applied to that final
+spec afterwards (``specs.py`` says in which order), with the template variables that
+:func:`translation_vars` exposes, the way dagster-dbt and dagster-sling components do. Nothing
+here imports project code: everything comes from the snapshot.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,6 +21,7 @@ from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot
 from dagster_kedro.steps import StepPlan, is_parameter, python_identifier
 
 _STORAGE_KINDS = {"csv", "parquet", "pickle", "json", "excel", "feather", "sql", "yaml", "text"}
+LAYER_TAG = "kedro/layer"
 
 
 def asset_key(dataset: str, key_prefix: list[str]) -> dg.AssetKey:
@@ -61,13 +68,50 @@ def group_name(plan: StepPlan, node: NodeSnapshot | None) -> str:
     return python_identifier(plan.snapshot.package_name)
 
 
+def node_pipelines(plan: StepPlan, node: NodeSnapshot) -> list[str]:
+    """Registered pipelines (``__default__`` aside) holding the node; else the selected ones."""
+    return node.registered_in or [p for p, names in plan.snapshot.pipelines.items() if node.name in names]
+
+
+def dataset_uri(plan: StepPlan, dataset: DatasetSnapshot) -> str | None:
+    """Where the data lives: a remote URL as configured (credentials redacted at read time), a
+    local path made absolute against the project root (``file://`` URI)."""
+    if not dataset.filepath:
+        return None
+    if "://" in dataset.filepath:
+        return dataset.filepath
+    path = Path(dataset.filepath)
+    return (path if path.is_absolute() else Path(plan.snapshot.project_path, path)).as_uri()
+
+
+def tag_value(value: str) -> str:
+    """Dagster tag values allow letters, digits, '-', '_' and '.', at most 63 characters."""
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", value)[:63]
+
+
+def asset_code_version(node: NodeSnapshot | None, dataset: DatasetSnapshot) -> str | None:
+    """The producing node's code hash combined with the dataset's catalog entry hash. None for a
+    raw input (no code of this project computes it) and for a node Python has no source for."""
+    if node is None or node.code_hash is None:
+        return None
+    return hashlib.sha256(f"{node.code_hash}:{dataset.config_hash}".encode()).hexdigest()[:16]
+
+
 def translation_vars(plan: StepPlan, dataset: str) -> dict[str, Any]:
     """What ``{{ ... }}`` in the ``translation`` field can use for one asset."""
     node = plan.snapshot.nodes.get(plan.producer.get(dataset, ""))
     info = plan.snapshot.dataset(dataset)
     return {
-        "dataset": {**info.model_dump(), "persisted": info.is_persisted, "short_type": info.short_type},
-        "node": node.model_dump(exclude={"call"}) if node else None,  # how steps rebuild it: no template var
+        "dataset": {
+            **info.model_dump(exclude={"config_hash"}),
+            "persisted": info.is_persisted,
+            "short_type": info.short_type,
+            "layer": info.layer,
+        },
+        "node": {  # `call` is how steps rebuild the node: no template var
+            **node.model_dump(exclude={"call", "code_hash"}),
+            "pipelines": node_pipelines(plan, node),
+        } if node else None,
         "project": {
             "package_name": plan.snapshot.package_name,
             "project_name": plan.snapshot.project_name,
@@ -76,48 +120,64 @@ def translation_vars(plan: StepPlan, dataset: str) -> dict[str, Any]:
     }
 
 
-def base_asset_spec(plan: StepPlan, dataset: str, key_prefix: list[str]) -> dg.AssetSpec:
-    info = plan.snapshot.dataset(dataset)
-    node = plan.snapshot.nodes.get(plan.producer.get(dataset, ""))
+def default_asset_spec(
+    plan: StepPlan,
+    dataset: DatasetSnapshot,
+    node: NodeSnapshot | None,
+    key: dg.AssetKey,
+    deps: list[dg.AssetKey],
+    io_manager_key: str | None,
+) -> dg.AssetSpec:
+    """The whole spec of one dataset's asset, given its key and its upstream assets' keys."""
+    reader = node or next((n for n in plan.snapshot.nodes.values() if dataset.name in n.inputs), None)
+    block: Mapping[str, Any] = dataset.metadata.get("dagster") or {}
+    tags = {python_identifier(t): "" for t in (node.tags if node else [])}
+    if dataset.layer:
+        tags[LAYER_TAG] = tag_value(dataset.layer)
+    spec = dg.AssetSpec(
+        key=key,
+        description=block.get("description") or dataset.metadata.get("description") or (node.docstring if node else None),
+        group_name=block.get("group_name") or group_name(plan, reader),
+        kinds={"kedro", *storage_kinds(dataset)},
+        metadata=_metadata(plan, dataset, node),
+        tags={**tags, **block.get("tags", {})},
+        owners=block.get("owners") or None,
+        deps=deps,
+        code_version=asset_code_version(node, dataset),
+    )
+    return spec.with_io_manager_key(io_manager_key) if io_manager_key else spec
+
+
+def _metadata(plan: StepPlan, dataset: DatasetSnapshot, node: NodeSnapshot | None) -> dict[str, Any]:
     metadata: dict[str, Any] = {
-        "kedro/dataset_type": info.type,
+        "kedro/dataset_type": dataset.type,
         "kedro/project": plan.snapshot.project_name,
     }
-    if info.filepath:
-        metadata["kedro/filepath"] = info.filepath
-    if info.versioned:
+    uri = dataset_uri(plan, dataset)
+    if dataset.filepath:
+        metadata["kedro/filepath"] = dataset.filepath
+    if uri:
+        metadata["dagster/uri"] = uri
+    if dataset.versioned:
         metadata["kedro/versioned"] = True
-    if not info.is_persisted:
+    if not dataset.is_persisted:
         metadata["kedro/stored_by"] = (
-            "dagster IO manager" if dataset in plan.stored_memory else "nothing (memory only)"
+            "dagster IO manager" if dataset.name in plan.stored_memory else "nothing (memory only)"
         )
-    if node is not None:
-        metadata["kedro/node"] = node.name
-        if node.source_file and node.source_line:
-            metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
-                code_references=[
-                    dg.LocalFileCodeReference(
-                        file_path=_absolute(plan, node.source_file),
-                        line_number=node.source_line,
-                        label=f"Kedro node {node.name}",
-                    )
-                ]
-            )
-    description = info.metadata.get("description") or (node.docstring if node else None)
-    tags = {python_identifier(t): "" for t in (node.tags if node else [])}
-    reader = next((n for n in plan.snapshot.nodes.values() if dataset in n.inputs), None)
-    return dg.AssetSpec(
-        key=asset_key(dataset, key_prefix),
-        description=description,
-        group_name=group_name(plan, node or reader),
-        kinds={"kedro", *storage_kinds(info)},
-        metadata=metadata,
-        tags=tags,
-        deps=[asset_key(d, key_prefix) for d in upstream_datasets(plan, dataset)] if node else [],
-    )
-
-
-def _absolute(plan: StepPlan, path: str) -> str:
-    from pathlib import Path
-
-    return str(Path(plan.snapshot.project_path, path))
+    if node is None:
+        return metadata
+    metadata["kedro/node"] = node.name
+    metadata["kedro/pipelines"] = ", ".join(node_pipelines(plan, node))
+    if node.function:
+        metadata["kedro/function"] = node.function
+    if node.source_file and node.source_line:
+        metadata["dagster/code_references"] = dg.CodeReferencesMetadataValue(
+            code_references=[
+                dg.LocalFileCodeReference(
+                    file_path=str(Path(plan.snapshot.project_path, node.source_file)),
+                    line_number=node.source_line,
+                    label=f"Kedro node {node.name}",
+                )
+            ]
+        )
+    return metadata
