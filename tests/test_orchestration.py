@@ -168,30 +168,37 @@ print(json.dumps(out))
 
 
 def test_component_default_executor_routes_adhoc_runs_without_clashing(kedro_project, dg_project, tmp_path):
-    """chores defaults to in_process; hooked (same code location) keeps Dagster's default."""
+    """chores defaults to multiprocess in YAML; hooked (same code location) has no `executor:`, so
+    its jobs and ad-hoc runs are in process, and the run config may still choose multiprocess."""
     chores = kedro_project("chores")
     hooked = kedro_project("hooked")
     dg_project.add_component(
-        "chores", {"project_path": str(chores), "executor": {"type": "in_process"}, "pipelines": ["ingest"]}
+        "chores",
+        {"project_path": str(chores), "executor": {"type": "multiprocess", "config": {"max_concurrent": 2}},
+         "pipelines": ["ingest"]},
     )
     dg_project.add_component("hooked", {"project_path": str(hooked), "pipelines": ["ingest"]})
 
-    dg_project.launch(assets="fetched")  # all ops belong to chores: its default (in_process)
-    dg_project.launch(assets="doubled")  # hooked has no default: multiprocess
+    dg_project.launch(assets="fetched")  # all ops belong to chores: its default (multiprocess)
+    dg_project.launch(assets="doubled")  # hooked has no `executor:`: in process
     explicit = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
-    dg_project.launch(assets="fetched", config=explicit)  # an explicit execution config wins
+    dg_project.launch(assets="doubled", config=explicit)  # an explicit execution config wins
+    dg_project.launch(job="hooked__ingest")  # a job of hooked: in process by default
+    dg_project.launch(job="hooked__ingest", config=explicit)  # ... or multiprocess when the run says so
 
     routed = json.loads(dg_project.python(ROUTES).stdout.strip().splitlines()[-1])
     assert [(r["job"], r["in_run_worker"]) for r in routed] == [
+        ("__ASSET_JOB", False),
         ("__ASSET_JOB", True),
         ("__ASSET_JOB", False),
-        ("__ASSET_JOB", False),
+        ("hooked__ingest", True),
+        ("hooked__ingest", False),
     ]
     assert routed[0]["steps"] == ["chores__fetch"]
     assert routed[1]["steps"] == ["hooked__double_numbers"]
     listed = {job["name"]: job["description"] for job in dg_project.list_defs()["jobs"]}
-    assert "Executor: executor (in_process)" in listed["chores__ingest"]
-    assert "Executor: the code location's default executor" in listed["hooked__ingest"]
+    assert "Executor: executor (multiprocess)" in listed["chores__ingest"]
+    assert "Executor: in_process (the default; the run config may select multiprocess)" in listed["hooked__ingest"]
 
 
 SENSOR_TICKS = """

@@ -196,5 +196,5 @@ class ExecutorCatalog:
 
 def describe(executor: ResolvedExecutor | None) -> str:
     if executor is None:
-        return "the code location's default executor"
+        return "in_process (the default; the run config may select multiprocess)"
     return executor.label if executor.label == executor.type else f"{executor.label} ({executor.type})"

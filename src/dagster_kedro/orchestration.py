@@ -22,9 +22,16 @@ import dagster as dg
 
 from dagster_kedro.concurrency import run_tags
 from dagster_kedro.errors import KedroComponentError
-from dagster_kedro.executors import ExecutorCatalog, ExecutorRef, ExecutorSpec, ResolvedExecutor, describe
+from dagster_kedro.executors import (
+    ExecutorCatalog,
+    ExecutorRef,
+    ExecutorSpec,
+    ResolvedExecutor,
+    describe,
+    resolve_executor,
+)
 from dagster_kedro.partitions import PartitionPlan, PartitionsSpec
-from dagster_kedro.run_executor import job_executor, route_default_executor
+from dagster_kedro.run_executor import KEDRO_JOB_EXECUTOR, job_executor, route_default_executor
 from dagster_kedro.run_layers import RunLayers
 from dagster_kedro.snapshot import ProjectSnapshot
 from dagster_kedro.steps import Step, StepPlan, op_name, python_identifier
@@ -295,7 +302,10 @@ class Orchestration:
     def jobs(self, keys: Mapping[str, dg.AssetKey]) -> list[JobBuild]:
         """The asset jobs over the step assets (keyed by dataset in ``keys``); routes ad-hoc
         materializations of this component's steps to its default executor."""
-        route_default_executor([op_name(self.snapshot, step) for step in self.plan.steps], self.default_executor)
+        route = self.default_executor or resolve_executor(
+            ExecutorSpec(type="in_process"), label="in_process", source=self.source, field_name="executor"
+        )  # ad-hoc materializations of only this component's steps run as its jobs do
+        route_default_executor([op_name(self.snapshot, step) for step in self.plan.steps], route)
         builds: list[JobBuild] = []
         for spec, where in zip(self.job_specs, self.job_fields):
             if any(b.name == spec.name for b in builds):
@@ -355,7 +365,7 @@ class Orchestration:
         tags = {
             "kedro/project": snapshot.package_name,
             "kedro/pipeline": spec.pipeline,
-            **({"kedro/executor": describe(executor)} if executor else {}),
+            "kedro/executor": describe(executor),
             **run_tags(self.concurrency, snapshot.package_name),
             **spec.tags,
         }
@@ -364,7 +374,7 @@ class Orchestration:
             selection=dg.AssetSelection.assets(*(keys[d] for d in sorted(datasets))),
             description=spec.description or described,
             tags=tags,
-            executor_def=job_executor(executor) if executor else None,
+            executor_def=job_executor(executor) if executor else KEDRO_JOB_EXECUTOR,
             op_retry_policy=spec.retry_policy.to_dagster(f"{where}.retry_policy", self.source) if spec.retry_policy else None,
             partitions_def=self.partitions.partitions_def if partitioned else None,
         )

@@ -6,10 +6,16 @@ step sees. :func:`kedro_executor` wraps any Dagster executor definition (same na
 schema) so that, around the wrapped executor's events, the pipeline hooks of every Kedro project
 with steps in the run fire (``run_hooks``).
 
-The component-level default ``executor`` applies to jobs that name none and to ad-hoc asset
-materializations. The latter run on the Definitions-level executor, which must be one shared
+A component's jobs run on its YAML ``executor``, else on :data:`KEDRO_JOB_EXECUTOR`: Dagster's
+multiprocess-or-in-process executor with in-process as the default, because for typical Kedro
+projects a process per step costs more than any parallelism gains (``docs/performance.md``:
+the default executor), and ``kedro run`` itself runs nodes one after the other. The run config
+(Launchpad, ``--config-json``) can still select ``multiprocess`` for one run.
+
+Ad-hoc asset materializations run on the Definitions-level executor, which must be one shared
 object, :data:`DEFAULT_EXECUTOR`, for every component of a code location; when it is created for
-a run it routes to the component's ``executor`` (:func:`routed_default_executor`).
+a run whose ops are all Kedro steps it routes to their component's executor
+(:func:`routed_default_executor`), else it is Dagster's own default.
 """
 
 from __future__ import annotations
@@ -105,13 +111,10 @@ def _wrapped(key: Any, inner: dg.ExecutorDefinition) -> dg.ExecutorDefinition:
     return PROCESS.wrapped_executors[key]
 
 
-def route_default_executor(op_names: list[str], executor: ResolvedExecutor | None) -> None:
-    """Runs on the Definitions-level executor whose ops are all ``op_names`` use ``executor``."""
+def route_default_executor(op_names: list[str], executor: ResolvedExecutor) -> None:
+    """Runs on the Definitions-level executor whose ops are all among ``op_names`` use ``executor``."""
     for name in op_names:
-        if executor is None:
-            PROCESS.default_routes.pop(name, None)
-        else:
-            PROCESS.default_routes[name] = executor
+        PROCESS.default_routes[name] = executor
 
 
 def routed_default_executor(init_context: Any) -> dg.Executor | None:
@@ -129,7 +132,7 @@ def routed_default_executor(init_context: Any) -> dg.Executor | None:
         job_def = init_context.job.get_definition()
     except Exception:  # pragma: no cover - defensive: never fail a run for routing
         return None
-    chosen = {None if r is None else r.key: r for r in (routes.get(node.name) for node in job_def.nodes)}
+    chosen = {None if r is None else r.key: r for r in (routes.get(node.name) for node in job_def.nodes)}  # None: not ours
     if len(chosen) != 1:
         return None
     executor = next(iter(chosen.values()))
@@ -142,6 +145,22 @@ def _create_default_executor(init_context: Any) -> dg.Executor:
     if routed is None:
         routed = dg.multi_or_in_process_executor.executor_creation_fn(init_context)
     return KedroRunExecutor(routed)
+
+
+def _in_process_first() -> dg.ExecutorDefinition:
+    """Dagster's ``multi_or_in_process_executor`` (same name, config keys and engine) whose
+    config defaults to ``{in_process: {}}`` instead of ``{multiprocess: {}}``."""
+    base = dg.multi_or_in_process_executor
+    return dg.ExecutorDefinition(
+        name=base.name,
+        config_schema=dg.Field(dg.Selector(base.config_schema.config_type.fields), default_value={"in_process": {}}),
+        requirements=base._requirements_fn,
+        executor_creation_fn=base.executor_creation_fn,
+        description="Runs the steps in the run worker's process, unless the run config selects multiprocess.",
+    )
+
+
+KEDRO_JOB_EXECUTOR = kedro_executor(_in_process_first())
 
 
 DEFAULT_EXECUTOR = dg.ExecutorDefinition(
