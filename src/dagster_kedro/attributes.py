@@ -192,7 +192,10 @@ class KedroProjectAttributes:
         Resolver.default(
             description="Default executor of this component: a name from `executors` or an inline "
             "{type, config}. Used by jobs that name none and by ad-hoc materializations whose assets "
-            "all belong to components with this same default. Default: Dagster's multiprocess/in-process.",
+            "all belong to components with this same default. Default: in process (the steps run one "
+            "after the other in the run worker, as `kedro run` runs nodes; a run's config may still "
+            "select `multiprocess`). Choose multiprocess, celery, dask, k8s... for parallel branches "
+            "of long nodes.",
             examples=["parallel", {"type": "in_process"}],
         ),
     ] = None
