@@ -2,7 +2,7 @@
 """Run the bundled Kedro example on Dagster, end to end.
 
     python examples/run_demo.py            # dg launch --job spaceflights__default, then fleet_ops__default
-    python examples/run_demo.py --in-process   # the same jobs, all steps in one process (faster)
+    python examples/run_demo.py --multiprocess   # the same jobs, each step in a process of its own
 
 It launches the jobs with the `dg` CLI of this Python environment, in the dg project
 examples/dagster_project, whose defs folder holds two KedroProjectComponents: one over the Kedro
@@ -147,11 +147,11 @@ class Progress:
             self.say(message.split(" of ")[0].replace("Kedro before_pipeline_run: ", "Kedro pipeline: "))
 
 
-def launch(dg: Path, env: dict[str, str], job: str, in_process: bool) -> tuple[str, float]:
+def launch(dg: Path, env: dict[str, str], job: str, multiprocess: bool) -> tuple[str, float]:
     """`dg launch --job <job>` with a progress line per step and node; exits on failure."""
     command = [str(dg), "launch", "--job", job]
-    if in_process:
-        command += ["--config-json", '{"execution": {"config": {"in_process": {}}}}']
+    if multiprocess:
+        command += ["--config-json", '{"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}']
 
     print(f"$ cd {DG_PROJECT.relative_to(EXAMPLES.parent)} && dg {shlex.join(command[1:])}")
     progress = Progress()
@@ -213,7 +213,8 @@ def launch(dg: Path, env: dict[str, str], job: str, in_process: bool) -> tuple[s
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--in-process", action="store_true", help="run every step in the run worker's process (faster)"
+        "--multiprocess", action="store_true",
+        help="run each step in a process of its own (the jobs' default is one process, as `kedro run`)",
     )
     args = parser.parse_args(argv)
 
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("dagster-kedro demo: Kedro projects " + ", ".join(sorted(p.name for p in KEDRO_PROJECTS)))
     before = data_files()
-    runs = [launch(dg, env, job, args.in_process) for job in JOBS]
+    runs = [launch(dg, env, job, args.multiprocess) for job in JOBS]
     elapsed = sum(seconds for _, seconds in runs)
 
     after = data_files()
