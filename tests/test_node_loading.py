@@ -115,6 +115,11 @@ def test_a_multiprocess_step_from_fresh_state_does_not_call_register_pipelines(r
         pids = [r["pid"] for r in records if r["hook"] == hook]
         assert len(pids) == len(set(pids)) == 4 and set(step_pid.values()) < set(pids), hook
 
+    # without the lambda node no process reads the registry, the run worker's pipeline hooks included
+    calls.write_text("")
+    dg_project.launch(assets="doubled,summary", config=MULTIPROCESS)
+    assert calls.read_text().split() == []
+
 
 def test_an_in_process_run_opens_one_kedro_session(recording_project, dg_project, tmp_path):
     """As `kedro run`: after_context_created once; after_catalog_created once per step (its own

@@ -116,6 +116,7 @@ def read_project(
         kedro_version=metadata.kedro_init_version,
         env=env,
         pipelines={name: [n.name for n in p.nodes] for name, p in selected.items()},
+        registered={name: sorted(n.name for n in p.nodes) for name, p in registered.items()},
         nodes=nodes,
         datasets=datasets,
         parameters=sorted(params),

@@ -64,6 +64,7 @@ class KedroRun:
                 runtime_params=params,
                 component_pipelines=list(target.pipelines),
                 node_names=node_names,
+                registered=snapshot.registered,
             )
 
     @contextmanager
@@ -105,6 +106,7 @@ def kedro_run_params(
     runtime_params: dict[str, Any],
     component_pipelines: list[str],
     node_names: list[str],
+    registered: dict[str, list[str]],
 ) -> dict[str, Any]:
     """``run_params`` exactly as ``kedro run`` (Kedro 1.7's CLI) records them for the same run.
 
@@ -117,7 +119,7 @@ def kedro_run_params(
     from kedro import __version__ as kedro_version
     from kedro.runner import SequentialRunner
 
-    pipeline_names, partial = _kedro_run_selection(component_pipelines, node_names)
+    pipeline_names, partial = _kedro_run_selection(component_pipelines, node_names, registered)
     return {
         "run_id": run_id,
         "project_path": Path(project_path).as_posix(),
@@ -138,14 +140,15 @@ def kedro_run_params(
     }
 
 
-def _kedro_run_selection(component_pipelines: list[str], node_names: list[str]) -> tuple[list[str], bool]:
+def _kedro_run_selection(
+    component_pipelines: list[str], node_names: list[str], registered_nodes: dict[str, list[str]]
+) -> tuple[list[str], bool]:
     """``pipeline_names`` for ``kedro run`` and whether ``--nodes`` is needed: the component's
-    pipelines when the run covers all their nodes, else a registered pipeline it covers exactly."""
-    from dagster_kedro.kedro_runtime import all_pipeline_names, registered_pipelines
-
+    pipelines when the run covers all their nodes, else a registered pipeline it covers exactly.
+    The registered pipelines' nodes come from the snapshot: the run worker imports no pipeline."""
     as_cli = lambda names: [] if names == ["__default__"] else names  # noqa: E731
     wanted = set(node_names)
-    registered = {name: {n.name for n in p.nodes} for name, p in registered_pipelines(all_pipeline_names()).items()}
+    registered = {name: set(nodes) for name, nodes in registered_nodes.items()}
     if set().union(*(registered[name] for name in component_pipelines)) == wanted:
         return as_cli(component_pipelines), False
     for name in sorted(registered, key=lambda name: name != "__default__"):

@@ -132,6 +132,12 @@ class ProjectSnapshot(_Frozen):
     pipelines: dict[str, list[str]] = Field(
         description="Requested pipeline name -> its node names in topological order."
     )
+    registered: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Every registered pipeline name -> its node names: what the pipeline hooks' "
+        "run_params name for a run (kedro run --pipelines P when a run covers P exactly), known "
+        "without the project's register_pipelines().",
+    )
     nodes: dict[str, NodeSnapshot]
     datasets: dict[str, DatasetSnapshot] = Field(
         description="Every dataset named by a selected node; undeclared ones as MemoryDataset."
