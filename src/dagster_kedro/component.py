@@ -36,7 +36,6 @@ from dagster_kedro.orchestration import (
     Orchestration,
     StepOptions,
     job_pipeline_errors,
-    op_name,
     snapshot_pipelines,
 )
 from dagster_kedro.partitions import load_time_params
@@ -49,7 +48,7 @@ from dagster_kedro.schedules import build_schedules, build_sensors
 from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot, ProjectSnapshot
 from dagster_kedro.specs import SpecStage, check_step_inputs, spec_stage
 from dagster_kedro.state import default_state_key, fresh_state_snapshot
-from dagster_kedro.steps import Step, StepPlan, plan_steps, unproduced_memory_inputs
+from dagster_kedro.steps import StepPlan, op_name, plan_steps, unproduced_memory_inputs
 
 YAML_NAMES = ("defs.yaml", "defs.yml", "component.yaml")
 
@@ -77,12 +76,22 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class _Build:
-    """One build of a component's Definitions, with what it claims in the code location."""
+    """One build of a component's Definitions, with what each load of it registers in the process:
+    its claims on the code location, its steps and their executor for ad-hoc runs."""
 
     definitions: dg.Definitions
     package_name: str
     project_path: str
     asset_keys: list[dg.AssetKey]
+    steps: dict[str, StepRef]  # op name -> step
+    routes: dict[str, Any]  # op name -> executors.ResolvedExecutor
+
+    def register(self, source: Path | None, location: Path | None) -> None:
+        """On every load, including a reused build: other components may have loaded since."""
+        claim_package(self.package_name, self.project_path, source, location)
+        claim_asset_keys(self.asset_keys, source, location)
+        PROCESS.steps.update(self.steps)  # the run executor finds the step behind an op by its name
+        PROCESS.default_routes.update(self.routes)
 
 
 @scaffold_with(KedroProjectScaffolder)
@@ -141,9 +150,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         yaml_text = source.read_text() if source.is_file() else None
         key = (type(self), str(source), yaml_text, self._attributes_identity(), snapshot.fingerprint)
         build = PROCESS.definitions.get(key, lambda: self._build(snapshot, source))
-        # every load: other components of the location may have loaded since
-        claim_package(build.package_name, build.project_path, source, context.project_root)
-        claim_asset_keys(build.asset_keys, source, context.project_root)
+        build.register(source, context.project_root)
         return build.definitions
 
     def _attributes_identity(self) -> str:
@@ -190,8 +197,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         """The component's Definitions from a project snapshot, in one pass: plan the steps,
         validate the orchestration, make the specs, the step assets, then jobs and schedules."""
         build = self._build(snapshot, source)
-        claim_package(build.package_name, build.project_path, source)
-        claim_asset_keys(build.asset_keys, source)
+        build.register(source, None)
         return build.definitions
 
     def _build(self, snapshot: ProjectSnapshot, source: Path | None) -> _Build:
@@ -216,9 +222,9 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         )
         specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
+        steps = {op_name(snapshot, step): StepRef(target, plan, step, {d: keys[d] for d in step.assets}) for step in plan.steps}
         assets: list[Any] = [specs[d] for d in plan.external if d not in self.inputs]
-        for step in plan.steps:
-            assets.append(self._step_asset(target, plan, step, specs, keys, orchestration.options_for(step)))
+        assets += [self._step_asset(name, ref, specs, orchestration.options_for(ref.step)) for name, ref in steps.items()]
         jobs = orchestration.jobs(keys)
         by_name = {job.name: job for job in jobs}
         definitions = dg.Definitions(
@@ -230,7 +236,8 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             executor=DEFAULT_EXECUTOR,
         )
         own_keys = [keys[d] for d in keys if d not in self.inputs]
-        return _Build(definitions, snapshot.package_name, snapshot.project_path, own_keys)
+        routes = dict.fromkeys(steps, orchestration.adhoc_executor())
+        return _Build(definitions, snapshot.package_name, snapshot.project_path, own_keys, steps, routes)
 
     def _check_inputs(self, snapshot: ProjectSnapshot, plan: StepPlan, source: Path | None) -> None:
         """Every memory input has a writer; every `inputs` entry is a raw input."""
@@ -275,18 +282,10 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         return specs
 
     def _step_asset(
-        self,
-        target: KedroTarget,
-        plan: StepPlan,
-        step: Step,
-        specs: dict[str, dg.AssetSpec],
-        keys: dict[str, dg.AssetKey],
-        options: StepOptions | None = None,
+        self, name: str, ref: StepRef, specs: dict[str, dg.AssetSpec], options: StepOptions
     ) -> dg.AssetsDefinition:
-        options = options or StepOptions()
-        name = op_name(plan.snapshot, step)
-        ref = StepRef(target, plan, step, {d: keys[d] for d in step.assets})
-        PROCESS.steps[name] = ref  # the run executor finds the step behind the op by its name
+        """The step's subsettable multi-asset, op ``name``; its body runs the step's Kedro nodes."""
+        step, keys, target = ref.step, ref.keys, ref.target
         ins = {keys[d].to_python_identifier(): dg.AssetIn(keys[d]) for d in step.stored_inputs}
         input_names = {keys[d].to_python_identifier(): d for d in step.stored_inputs}
 
@@ -296,7 +295,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             ins=ins,
             can_subset=True,
             required_resource_keys={target.params_resource_key},
-            op_tags={"kedro/project": plan.snapshot.package_name, "kedro/nodes": str(len(step.nodes)), **options.op_tags},
+            op_tags={"kedro/project": target.package_name, "kedro/nodes": str(len(step.nodes)), **options.op_tags},
             description=f"Kedro nodes: {', '.join(step.nodes)}",
             retry_policy=options.retry_policy,
             pool=options.pool,

@@ -31,10 +31,10 @@ from dagster_kedro.executors import (
     resolve_executor,
 )
 from dagster_kedro.partitions import PartitionPlan, PartitionsSpec
-from dagster_kedro.run_executor import KEDRO_JOB_EXECUTOR, job_executor, route_default_executor
+from dagster_kedro.run_executor import KEDRO_JOB_EXECUTOR, job_executor
 from dagster_kedro.run_layers import RunLayers
 from dagster_kedro.snapshot import ProjectSnapshot
-from dagster_kedro.steps import Step, StepPlan, op_name, python_identifier
+from dagster_kedro.steps import Step, StepPlan, python_identifier
 
 FILTER_FIELDS = ("tags", "node_names", "from_nodes", "to_nodes", "from_inputs", "to_outputs", "node_namespaces")
 
@@ -299,13 +299,15 @@ class Orchestration:
     def asset_specs(self, specs: dict[str, dg.AssetSpec]) -> dict[str, dg.AssetSpec]:
         return self.partitions.asset_specs(specs) if self.partitions else specs
 
-    def jobs(self, keys: Mapping[str, dg.AssetKey]) -> list[JobBuild]:
-        """The asset jobs over the step assets (keyed by dataset in ``keys``); routes ad-hoc
-        materializations of this component's steps to its default executor."""
-        route = self.default_executor or resolve_executor(
+    def adhoc_executor(self) -> ResolvedExecutor:
+        """What an ad-hoc materialization of only this component's steps runs on: what its jobs
+        run on (the YAML's `executor`, else in process)."""
+        return self.default_executor or resolve_executor(
             ExecutorSpec(type="in_process"), label="in_process", source=self.source, field_name="executor"
-        )  # ad-hoc materializations of only this component's steps run as its jobs do
-        route_default_executor([op_name(self.snapshot, step) for step in self.plan.steps], route)
+        )
+
+    def jobs(self, keys: Mapping[str, dg.AssetKey]) -> list[JobBuild]:
+        """The asset jobs over the step assets (keyed by dataset in ``keys``)."""
         builds: list[JobBuild] = []
         for spec, where in zip(self.job_specs, self.job_fields):
             if any(b.name == spec.name for b in builds):

@@ -61,12 +61,13 @@ class ProcessState:
 
     def __init__(self) -> None:
         self.steps: dict[str, Any] = {}
-        """op name -> ``execution.StepRef``. Written when a component builds its step assets; read by
+        """op name -> ``execution.StepRef``. Written on each load of a component; read by
         the run executor (``run_hooks``), which gets only op names from Dagster's execution plan and
         must find the Kedro project, plan and nodes behind each to fire the pipeline hooks."""
         self.default_routes: dict[str, Any] = {}
-        """op name -> ``executors.ResolvedExecutor``: the YAML's component-level ``executor``. Written
-        by orchestration; read when the shared Definitions-level executor is created for a run
+        """op name -> ``executors.ResolvedExecutor``: what the component's jobs run on (its YAML
+        ``executor``, else in process). Written on each load of a component; read when the shared
+        Definitions-level executor is created for a run
         (``run_executor``), which Dagster creates from the run's job alone."""
         self.wrapped_executors: dict[Hashable, Any] = {}
         """What :func:`run_executor.kedro_executor` returned for an executor (by identity, or by

@@ -111,12 +111,6 @@ def _wrapped(key: Any, inner: dg.ExecutorDefinition) -> dg.ExecutorDefinition:
     return PROCESS.wrapped_executors[key]
 
 
-def route_default_executor(op_names: list[str], executor: ResolvedExecutor) -> None:
-    """Runs on the Definitions-level executor whose ops are all among ``op_names`` use ``executor``."""
-    for name in op_names:
-        PROCESS.default_routes[name] = executor
-
-
 def routed_default_executor(init_context: Any) -> dg.Executor | None:
     """The executor a run on the Definitions-level executor should use, or None for Dagster's own.
 
