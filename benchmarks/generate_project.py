@@ -13,12 +13,14 @@ Shape (deterministic for a given N):
   ``group_by: memory`` folds the nodes into about N/2 steps;
 * every 5th node also reads a namespaced parameter (``params:ns_<k>.factor``);
 * each node does trivial pandas work on the tiny frame, so a run measures orchestration, not
-  compute.
+  compute; ``--node-seconds S`` makes every node also sleep S seconds (work that does not use
+  the CPU, like a query or an API call), to see when running independent chains in parallel pays.
 
 The result runs offline with ``kedro run`` (needs kedro, kedro-datasets[pandas-csvdataset,
 pickle-pickledataset] and pandas in the environment).
 
     python benchmarks/generate_project.py --nodes 100 --out /tmp/synth100
+    python benchmarks/generate_project.py --nodes 10 --node-seconds 1.0 --out /tmp/sleepy10
 """
 
 from __future__ import annotations
@@ -50,8 +52,11 @@ def _persisted(index: int, length: int) -> bool:
     return index % 2 == 1 or index == length - 1
 
 
-def generate(path: str | Path, n_nodes: int, package: str | None = None, chain_length: int = 10) -> Path:
-    """Write a Kedro project with ``n_nodes`` nodes at ``path`` (replaced if it exists)."""
+def generate(
+    path: str | Path, n_nodes: int, package: str | None = None, chain_length: int = 10, node_seconds: float = 0.0
+) -> Path:
+    """Write a Kedro project with ``n_nodes`` nodes at ``path`` (replaced if it exists); every
+    node sleeps ``node_seconds`` besides its pandas work."""
     root = Path(path)
     package = package or f"synth_{n_nodes}"
     if root.exists():
@@ -157,24 +162,31 @@ def generate(path: str | Path, n_nodes: int, package: str | None = None, chain_l
                 '''\
                 """Trivial pandas work on a tiny frame: the benchmark measures orchestration."""
 
+                import time
+
                 import pandas as pd
+
+                NODE_SECONDS = {node_seconds!r}
 
 
                 def first(df: pd.DataFrame) -> pd.DataFrame:
                     """Start a chain from the raw frame."""
+                    time.sleep(NODE_SECONDS)
                     return df.assign(x=df["x"] + 1)
 
 
                 def step(df: pd.DataFrame) -> pd.DataFrame:
                     """One link of a chain."""
+                    time.sleep(NODE_SECONDS)
                     return df.assign(x=df["x"] + 1)
 
 
                 def scale(df: pd.DataFrame, factor: float) -> pd.DataFrame:
                     """A link that reads a parameter."""
+                    time.sleep(NODE_SECONDS)
                     return df.assign(x=df["x"] * factor % 1000)
                 '''
-            )
+            ).format(node_seconds=float(node_seconds))
         )
         body = "\n".join(node_lines)
         (package_dir / "pipeline.py").write_text(
@@ -206,8 +218,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="project folder to write (replaced if present)")
     parser.add_argument("--package", help="package name (default synth_<nodes>)")
     parser.add_argument("--chain-length", type=int, default=10)
+    parser.add_argument("--node-seconds", type=float, default=0.0, help="seconds every node sleeps (default 0)")
     args = parser.parse_args(argv)
-    root = generate(args.out, args.nodes, args.package, args.chain_length)
+    root = generate(args.out, args.nodes, args.package, args.chain_length, args.node_seconds)
     print(root)
 
 

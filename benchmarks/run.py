@@ -354,8 +354,9 @@ class Benchmark:
             for project in p["dg"].values():
                 self.prepare_state(project)
             self.warm(p["dg"]["memory"])
-        for project in p["ref"].values():
-            self.warm(project)
+        for mode, project in p["ref"].items():
+            if self.args.reference or mode == "memory":  # the memory reference is also loaded
+                self.warm(project)
         if not smoke:
             self.warm(self.floor)
             clear_state(p["no_state"])
@@ -410,7 +411,10 @@ class Benchmark:
                 cmd = [str(BIN / "dg"), "launch", "--job", f"{p['package']}__default",
                        "--config-json", json.dumps(EXECUTORS[executor])]
                 # ours, then its reference right after: same command, same executor config
-                for bucket, project in ((key, p["dg"][mode]), (f"ref/{key}", p["ref"][mode])):
+                pairs = [(key, p["dg"][mode])]
+                if self.args.reference:
+                    pairs.append((f"ref/{key}", p["ref"][mode]))
+                for bucket, project in pairs:
                     clean_outputs(kedro)
                     self._add(result.runs, bucket, measure(f"N{n} launch {bucket}", cmd, project.root, self.env(project)))
             if p["peer"]:
@@ -499,6 +503,8 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"quick check that the benchmark works (CI): {SMOKE}; no peer, no waiting "
                         "for a quiet machine, no warm-up loads, no targets")
     parser.add_argument("--no-runs", action="store_true", help="measure load only")
+    parser.add_argument("--no-reference", dest="reference", action="store_false",
+                        help="skip launching the plain-Dagster reference after each run (saves half the run time)")
     parser.add_argument("--no-dev-refresh", dest="dev_refresh", action="store_false",
                         help="skip the load with the default YAML (state refreshed by every dg command)")
     parser.add_argument("--peer-venv", default="/tmp/kd_venv",
