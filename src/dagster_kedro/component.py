@@ -285,9 +285,10 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         self, name: str, ref: StepRef, specs: dict[str, dg.AssetSpec], options: StepOptions
     ) -> dg.AssetsDefinition:
         """The step's subsettable multi-asset, op ``name``; its body runs the step's Kedro nodes."""
-        step, keys, target = ref.step, ref.keys, ref.target
-        ins = {keys[d].to_python_identifier(): dg.AssetIn(keys[d]) for d in step.stored_inputs}
-        input_names = {keys[d].to_python_identifier(): d for d in step.stored_inputs}
+        step, target = ref.step, ref.target
+        stored = {d: specs[d].key for d in step.stored_inputs}  # memory data of other steps
+        ins = {key.to_python_identifier(): dg.AssetIn(key) for key in stored.values()}
+        input_names = {key.to_python_identifier(): d for d, key in stored.items()}
 
         @dg.multi_asset(
             name=name,
