@@ -10,7 +10,10 @@ import dagster as dg
 import pytest
 from conftest import error_text, loaded_in_process
 
+from dagster_kedro import KedroProjectComponent
+from dagster_kedro.pandera_checks import RESOLVERS
 from dagster_kedro.project import read_project
+from dagster_kedro.snapshot import ProjectSnapshot
 
 DISCOUNTED_CHECKS = [
     {"function": "validated.checks:no_negative_prices", "blocking": True},
@@ -52,6 +55,13 @@ def test_pandera_schemas_of_the_catalog_become_checks_without_yaml(kedro_project
     snapshot = read_project(project)
     assert snapshot.datasets["cleaned"].pandera_schema == "validated.schemas.Cleaned"
     assert snapshot.datasets["discounted"].pandera_schema["columns"]["price"]["greater_than_or_equal_to"] == 0
+    from omegaconf import OmegaConf
+
+    assert not any(OmegaConf.has_resolver(name) for name in RESOLVERS)  # the stand-ins end with the read
+    from_state = KedroProjectComponent(project_path=str(project)).build_defs_from_snapshot(
+        ProjectSnapshot.from_json(snapshot.to_json()), defs_sandbox.defs_folder_path / "kedro" / "defs.yaml"
+    )
+    assert set(check_specs(from_state)) == {("cleaned", "pandera"), ("discounted", "pandera")}
     with loaded_in_process({"project_path": str(project)}, sandbox=defs_sandbox) as defs:
         specs = check_specs(defs)
         assert set(specs) == {("cleaned", "pandera"), ("discounted", "pandera")}
@@ -120,13 +130,12 @@ def test_failing_column_checks_show_the_failing_rows(kedro_project, defs_sandbox
 @pytest.mark.parametrize(
     ("checks", "field", "fix"),
     [
-        ({"numbers": [{"row_count": {"min": 1}}]}, "checks.numbers", "key checks by the name of a dataset written by a node"),
-        ({"doubled": [{"not_null": ["a"], "unique": ["a"]}]}, "checks.doubled[0]", "write one check per list item"),
+        ({"doubled": [{"not_null": []}]}, "checks.doubled[0].not_null", "list the columns"),
         ({"doubled": [{"row_count": {"min": 5, "max": 1}}]}, "checks.doubled[0].row_count", "row_count: {min: 1}"),
         ({"doubled": [{"function": "hooked.nodes.double"}]}, "checks.doubled[0].function", "my_package.checks:"),
         ({"doubled": [{"unique": ["a"]}, {"unique": ["b"]}]}, "checks.doubled", "give one of them a `name`"),
     ],
-    ids=["raw_input", "two_kinds", "bounds", "function_path", "same_name"],
+    ids=["no_column", "bounds", "function_path", "same_name"],  # more in tests/bad_inputs.py
 )
 def test_bad_checks_are_one_clear_error(kedro_project, defs_sandbox, checks, field, fix):
     project = kedro_project("hooked")

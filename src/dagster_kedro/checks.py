@@ -125,7 +125,7 @@ def _check(dataset: str, index: int, entry: DatasetCheckSpec, source: Path | Non
             f"a check needs exactly one of {list(KINDS)}; this one has {given or 'none'}.",
             source=source,
             field=where,
-            value=entry.model_dump(exclude_none=True),
+            value=entry.model_dump(exclude_defaults=True),
             fix="write one check per list item, e.g. `- not_null: [a]` then `- unique: [a]`.",
         )
     kind = given[0]
