@@ -145,3 +145,19 @@ def test_bad_checks_are_one_clear_error(kedro_project, defs_sandbox, checks, fie
     text = error_text(raised.value)
     assert f"attributes.{field}" in text
     assert fix in text
+
+
+def test_a_catalog_schema_without_pandera_installed_is_a_load_error_naming_the_extra(
+    kedro_project, defs_sandbox, monkeypatch
+):
+    import sys
+
+    project = kedro_project("validated")
+    monkeypatch.setitem(sys.modules, "pandera", None)  # as if pandera were not installed
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(project)}, sandbox=defs_sandbox):
+            pass
+    text = error_text(raised.value)
+    assert "cleaned.metadata.pandera.schema" in text
+    assert "pandera is not installed" in text
+    assert "Fix: pip install 'dagster-kedro[pandera]'" in text

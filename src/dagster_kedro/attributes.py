@@ -185,7 +185,7 @@ class KedroProjectAttributes:
             "without any YAML.",
             examples=[{"doubled": [{"row_count": {"min": 1}, "blocking": True}, {"columns": {"a": "int64", "b": None}},
                                    {"not_null": ["a"]}, {"unique": ["a"]},
-                                   {"function": "hooked.checks:all_positive", "name": "positive"}]}],
+                                   {"function": "my_package.checks:all_positive", "name": "positive"}]}],
         ),
     ] = field(default_factory=dict)
     translation: Annotated[
