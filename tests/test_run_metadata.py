@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dagster as dg
+import pytest
 from conftest import loaded_in_process
 
 from dagster_kedro.run_metadata import value_metadata
@@ -92,3 +93,22 @@ def test_a_nodes_own_records_and_prints_appear_once_in_its_step_at_their_level(k
     assert flat.count("validated-info-record") == 1  # Kedro's rich handler wraps it: match the head
     assert flat.count("validated-printed-line") == 1
     assert flat.count("validated-warning-record") == 1  # the event, printed by Dagster's console logger
+
+
+def test_polars_frames_get_rows_columns_and_column_checks():
+    pl = pytest.importorskip("polars")
+    from dagster_kedro.checks import DatasetCheck, evaluate
+
+    frame = pl.DataFrame({"id": [1, 2, 2], "name": ["a", None, "c"]})
+    metadata = value_metadata(frame)
+    assert metadata["dagster/row_count"] == 3
+    assert [(c.name, c.type) for c in metadata["dagster/column_schema"].columns] == [("id", "Int64"), ("name", "String")]
+    key = dg.AssetKey("frame")
+
+    def result(kind: str, argument):
+        return evaluate(DatasetCheck("frame", kind, kind, argument, False, ""), key, frame, ".")
+
+    not_null, unique = result("not_null", ["name"]), result("unique", ["id"])
+    assert not not_null.passed and not_null.metadata["sample"].value == [{"name": None}]
+    assert not unique.passed and unique.metadata["failing_rows"].value == 2
+    assert result("columns", {"id": "int64", "name": None}).passed  # dtypes compare case-insensitively
