@@ -161,3 +161,13 @@ def test_a_catalog_schema_without_pandera_installed_is_a_load_error_naming_the_e
     assert "cleaned.metadata.pandera.schema" in text
     assert "pandera is not installed" in text
     assert "Fix: pip install 'dagster-kedro[pandera]'" in text
+
+
+def test_a_check_of_a_dataset_saved_in_chunks_warns_instead_of_checking_the_last_chunk():
+    from dagster_kedro.checks import DatasetCheck, evaluate
+
+    check = DatasetCheck("rows", "row_count", "row_count", (1, None), True, "")
+    result = evaluate(check, dg.AssetKey("rows"), [1, 2], ".", whole=False)
+    assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
+    assert "chunk by chunk" in result.metadata["error"].value
+    assert evaluate(check, dg.AssetKey("rows"), [1, 2], ".").passed

@@ -166,9 +166,15 @@ def check_specs(checks: Mapping[str, list[DatasetCheck]], datasets: list[str], k
     return [check.spec(keys[d]) for d in datasets for check in checks.get(d, [])]
 
 
-def evaluate(check: DatasetCheck, key: dg.AssetKey, value: Any, project_path: str) -> dg.AssetCheckResult:
+def evaluate(check: DatasetCheck, key: dg.AssetKey, value: Any, project_path: str, whole: bool = True) -> dg.AssetCheckResult:
     """Run ``check`` on the value its node returned. A check that cannot run on the value (not a
-    DataFrame, a failing import, a check function that raises) fails, saying why."""
+    DataFrame, a failing import, a check function that raises) fails, saying why; one whose
+    dataset a generator node saved chunk by chunk (no ``whole`` value) fails with a warning."""
+    if not whole:
+        return dg.AssetCheckResult(
+            asset_key=key, check_name=check.name, passed=False, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"error": "the node saved this dataset chunk by chunk (a generator node): no whole value to check"},
+        )
     try:
         passed, metadata = _run(check, value, project_path)
     except Exception as error:  # the check's own failure is the check's result, shown on the asset

@@ -141,7 +141,7 @@ def execute_step(
                 yield _output(context, plan, dataset, keys[dataset], catalog, about, save_version)
                 for check in (checks or {}).get(dataset, []):
                     if dg.AssetCheckKey(keys[dataset], check.name) in selected_checks:
-                        yield evaluate(check, keys[dataset], value, plan.snapshot.project_path)
+                        yield evaluate(check, keys[dataset], value, plan.snapshot.project_path, whole)
     context.log.info(_summary(plan, nodes, time.perf_counter() - step_started))
 
 
