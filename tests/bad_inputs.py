@@ -136,6 +136,11 @@ PROJECT: list[BadInput] = [
                                                       "Runtime parameter 'run_folder' not found",
                                                       "set 'run_folder' under runtime_params"),
              edit=("conf/base/catalog.yml", RUNTIME_PARAM)),
+    BadInput("check with two kinds", ("attributes.checks.doubled[0] = {'not_null': ['a'], 'unique': ['a']}",
+                                      "a check needs exactly one of", "Fix: write one check per list item"),
+             {"checks": {"doubled": [{"not_null": ["a"], "unique": ["a"]}]}}),
+    BadInput("check of a raw input", ("attributes.checks.numbers", "'numbers' is not a dataset that a step of the selected "
+                                      "pipelines materializes"), {"checks": {"numbers": [{"row_count": {"min": 1}}]}}),
     BadInput("cross-project input that is not a raw input", ("attributes.inputs", "are not raw inputs of the selected pipelines"),
              {"inputs": {"doubled": "elsewhere/doubled"}}),
 ]

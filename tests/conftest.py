@@ -29,6 +29,7 @@ KEDRO_PROJECTS = {
     "spaceflights": REPO / "examples" / "kedro_projects" / "spaceflights",
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
+    "validated": REPO / "tests" / "fixtures" / "kedro_projects" / "validated",
 }
 POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
 

@@ -20,6 +20,7 @@ from dagster.components.resolved.model import Resolver
 from dagster.components.utils.defs_state import DefsStateConfigArgs
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
 
+from dagster_kedro.checks import DatasetCheckSpec
 from dagster_kedro.concurrency import ConcurrencySpec
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.executors import ExecutorRef, ExecutorSpec
@@ -172,6 +173,21 @@ class KedroProjectAttributes:
             examples=["INFO"],
         ),
     ] = DEFAULT_LOG_LEVEL
+    checks: Annotated[
+        dict[str, list[DatasetCheckSpec]],
+        Resolver.default(
+            description="Dagster asset checks per dataset, run in the step right after the node saved "
+            "it, on the value in memory. Each list item is one check: row_count {min, max}, columns "
+            "{name: dtype, or null for any dtype}, not_null [columns], unique [columns] (pandas or "
+            "polars DataFrames), or function '<module>:<function>' (called with the value, returns a "
+            "bool or an AssetCheckResult); with blocking: true (a failure stops the downstream steps), "
+            "name and description. Catalog entries with metadata.pandera.schema get a 'pandera' check "
+            "without any YAML.",
+            examples=[{"doubled": [{"row_count": {"min": 1}, "blocking": True}, {"columns": {"a": "int64", "b": None}},
+                                   {"not_null": ["a"]}, {"unique": ["a"]},
+                                   {"function": "my_package.checks:all_positive", "name": "positive"}]}],
+        ),
+    ] = field(default_factory=dict)
     translation: Annotated[
         TranslationFn[Mapping[str, Any]] | None,
         TranslationFnResolver(template_vars_for_translation_fn=lambda data: data),

@@ -29,6 +29,7 @@ from dagster.components.utils.defs_state import DefsStateConfig
 from pydantic import BaseModel
 
 from dagster_kedro.attributes import KedroProjectAttributes
+from dagster_kedro.checks import build_checks, check_specs
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.execution import KedroRunParams, KedroTarget, StepRef, execute_step
 from dagster_kedro.location import claim_asset_keys, claim_package
@@ -222,7 +223,13 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         )
         specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
-        steps = {op_name(snapshot, step): StepRef(target, plan, step, {d: keys[d] for d in step.assets}) for step in plan.steps}
+        checks = build_checks(self.checks, plan, source)
+        steps = {
+            op_name(snapshot, step): StepRef(
+                target, plan, step, {d: keys[d] for d in step.assets}, {d: checks[d] for d in step.assets if d in checks}
+            )
+            for step in plan.steps
+        }
         assets: list[Any] = [specs[d] for d in plan.external if d not in self.inputs]
         assets += [self._step_asset(name, ref, specs, orchestration.options_for(ref.step)) for name, ref in steps.items()]
         jobs = orchestration.jobs(keys)
@@ -293,6 +300,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         @dg.multi_asset(
             name=name,
             specs=[specs[d] for d in step.assets],
+            check_specs=check_specs(ref.checks, list(step.assets), keys),
             ins=ins,
             can_subset=True,
             required_resource_keys={target.params_resource_key},
@@ -302,14 +310,16 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             pool=options.pool,
             backfill_policy=options.backfill_policy,
         )
-        def _step(context: dg.AssetExecutionContext, **inputs: Any) -> Iterator[dg.Output]:
+        def _step(context: dg.AssetExecutionContext, **inputs: Any) -> Iterator[dg.Output | dg.AssetCheckResult]:
             values = {input_names[k]: v for k, v in inputs.items()}
             yield from self.execute(context, ref, values)
 
         return _step
 
-    def execute(self, context: dg.AssetExecutionContext, ref: StepRef, inputs: Mapping[str, Any]) -> Iterator[dg.Output]:
+    def execute(
+        self, context: dg.AssetExecutionContext, ref: StepRef, inputs: Mapping[str, Any]
+    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Run the step's Kedro nodes; override to add behaviour around them."""
         overrides = getattr(context.resources, ref.target.params_resource_key).runtime_params
         overrides = ref.target.layers.runtime_params(context.job_name, context.run.tags, overrides)
-        yield from execute_step(context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides)
+        yield from execute_step(context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides, ref.checks)

@@ -20,11 +20,9 @@ from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project_scope import runs_in_project
 from dagster_kedro.run_layers import RunLayers, nested_params
 from dagster_kedro.step_logs import DEFAULT_LOG_LEVEL, events_level, kedro_logs_to_dagster
+from dagster_kedro.run_metadata import versioned_uri
 from dagster_kedro.steps import Step, StepPlan
-
-
-
-
+from dagster_kedro.translation import dataset_uri
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +52,7 @@ class StepRef:
     plan: StepPlan
     step: Step
     keys: dict[str, dg.AssetKey]
+    checks: Mapping[str, list[Any]] = field(default_factory=dict)  # dataset -> checks.DatasetCheck
 
 
 class KedroRunParams(dg.ConfigurableResource):
@@ -89,14 +88,18 @@ def execute_step(
     keys: Mapping[str, dg.AssetKey],
     inputs: Mapping[str, Any],
     runtime_params: Mapping[str, Any] | None,
-) -> Iterator[dg.Output]:
+    checks: Mapping[str, list[Any]] | None = None,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Run the nodes that the selected assets of ``step`` need, reporting each asset as soon as
-    its node has finished (so a later failing node leaves earlier materializations recorded)."""
+    its node has finished (so a later failing node leaves earlier materializations recorded),
+    followed by the results of its selected checks, on the value the node returned."""
     from kedro.runner import Task
 
     from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
 
+    from dagster_kedro.checks import evaluate
     from dagster_kedro.concurrency import claim_run_slot
+    from dagster_kedro.run_metadata import SavedValues, value_metadata
     from dagster_kedro.save_markers import PartialSaveMarkers
     from dagster_kedro.versions import pinned_load_versions
 
@@ -113,6 +116,9 @@ def execute_step(
     catalog = session_catalog(kedro_context, save_version, pins.load_versions)
     hook_manager = session_hook_manager(session)
     PartialSaveMarkers(context, plan, keys, save_version).replace_in(hook_manager)
+    saved = SavedValues(selected)
+    saved.replace_in(hook_manager)
+    selected_checks = context.selected_asset_check_keys
     for name, value in inputs.items():
         catalog[name] = value
     for node in nodes:
@@ -130,7 +136,12 @@ def execute_step(
                 raise KedroNodeError(node.name, error) from error
             metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4)}
             for dataset in (d for d in selected if d in node.outputs):
-                yield _output(context, plan, dataset, keys[dataset], catalog, dict(metadata), save_version)
+                value, whole = saved.pop(dataset)
+                about = {**metadata, **(value_metadata(value) if whole else {})}
+                yield _output(context, plan, dataset, keys[dataset], catalog, about, save_version)
+                for check in (checks or {}).get(dataset, []):
+                    if dg.AssetCheckKey(keys[dataset], check.name) in selected_checks:
+                        yield evaluate(check, keys[dataset], value, plan.snapshot.project_path, whole)
     context.log.info(_summary(plan, nodes, time.perf_counter() - step_started))
 
 
@@ -153,6 +164,9 @@ def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, me
     if info.versioned:
         metadata["kedro/save_version"] = save_version
         metadata["kedro/dataset"] = dataset  # lets later steps of the run chain pin this version
+        uri = dataset_uri(plan, info)
+        if uri:
+            metadata["dagster/uri"] = versioned_uri(uri, info, save_version)
     value = None
     if not info.is_persisted:
         value = catalog.load(dataset)

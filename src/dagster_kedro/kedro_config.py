@@ -25,6 +25,7 @@ import yaml
 
 from dagster_kedro.code_versions import catalog_entry_hash
 from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.pandera_checks import schema_reference
 from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot
 
 CREDENTIALS_KEY = "credentials"
@@ -58,7 +59,11 @@ def dataset_snapshots(loader: Any, catalog: dict[str, Any], names: set[str]) -> 
         if name in catalog or resolver.match_dataset_pattern(name):
             _check_dataset_type(loader, name, config)
         filepath = config.get("filepath") or config.get("path")
-        metadata = _jsonable(config.get("metadata") or {})
+        metadata = dict(config.get("metadata") or {})
+        schema = schema_reference(name, metadata)
+        if schema is not None:
+            metadata["pandera"] = {**metadata["pandera"], "schema": schema}
+        metadata = _jsonable(metadata)
         _check_dagster_metadata(loader, name, metadata)
         snapshots[name] = DatasetSnapshot(
             name=name,
@@ -66,6 +71,7 @@ def dataset_snapshots(loader: Any, catalog: dict[str, Any], names: set[str]) -> 
             filepath=_redact_url_credentials(str(filepath)) if filepath else None,
             versioned=bool(config.get("versioned", False)),
             metadata=metadata,
+            pandera_schema=schema,
             config_hash=catalog_entry_hash(_jsonable(config)),
         )
     return snapshots

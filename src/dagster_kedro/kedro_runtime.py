@@ -186,8 +186,9 @@ def session_catalog(
 
     Credentials are read here, in the process that runs, never while definitions load."""
     from dagster_kedro.kedro_config import credentials_errors
+    from dagster_kedro.pandera_checks import kedro_pandera_resolvers
 
-    with credentials_errors(context.config_loader):
+    with credentials_errors(context.config_loader), kedro_pandera_resolvers():
         return context._get_catalog(save_version=save_version, load_versions=load_versions or None)
 
 

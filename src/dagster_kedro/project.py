@@ -30,6 +30,7 @@ from dagster_kedro.kedro_runtime import (
     registered_pipelines,
 )
 from dagster_kedro.node_loading import node_call, parameter_types
+from dagster_kedro.pandera_checks import kedro_pandera_resolvers
 from dagster_kedro.snapshot import NodeSnapshot, ProjectSnapshot
 
 
@@ -108,7 +109,8 @@ def read_project(
         }
         kedro_config.check_parameter_inputs(loader, params, nodes)
         dataset_names = {d for n in nodes.values() for d in [*n.inputs, *n.outputs]}
-        datasets = kedro_config.dataset_snapshots(loader, kedro_config.catalog_entries(loader), dataset_names)
+        with kedro_pandera_resolvers():  # a pandera schema in the catalog stays a reference
+            datasets = kedro_config.dataset_snapshots(loader, kedro_config.catalog_entries(loader), dataset_names)
     return ProjectSnapshot(
         project_path=str(path),
         package_name=metadata.package_name,

@@ -27,6 +27,14 @@ PARTIAL_SAVE_METADATA = "kedro/partial_save"
 _PLUGIN_NAME = "dagster_kedro.partial_save_markers"
 
 
+def replace_step_plugin(hook_manager: Any, name: str, plugin: Any) -> None:
+    """Register a step's own Kedro hooks under ``name``, in place of the previous step's: a
+    process running several steps of a run shares one session (and hook manager)."""
+    if hook_manager.get_plugin(name) is not None:
+        hook_manager.unregister(name=name)
+    hook_manager.register(plugin, name=name)
+
+
 class PartialSaveMarkers:
     """Kedro hooks of one step: a marker on each persisted asset just before it is saved."""
 
@@ -41,11 +49,8 @@ class PartialSaveMarkers:
         self._plan = plan
 
     def replace_in(self, hook_manager: Any) -> None:
-        """Register on the session's hook manager in place of the previous step's markers: a
-        process running several steps of a run shares one session (and hook manager)."""
-        if hook_manager.get_plugin(_PLUGIN_NAME) is not None:
-            hook_manager.unregister(name=_PLUGIN_NAME)
-        hook_manager.register(self, name=_PLUGIN_NAME)
+        """Register on the session's hook manager in place of the previous step's markers."""
+        replace_step_plugin(hook_manager, _PLUGIN_NAME, self)
 
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SNAPSHOT_FORMAT_VERSION = 3
+SNAPSHOT_FORMAT_VERSION = 4
 
 # Dataset types that hold data only in memory: their data cannot be re-read from disk.
 MEMORY_DATASET_TYPES = frozenset(
@@ -40,6 +40,11 @@ class DatasetSnapshot(_Frozen):
     filepath: str | None = None
     versioned: bool = False
     metadata: dict[str, Any] = Field(default_factory=dict)
+    pandera_schema: str | dict[str, Any] | None = Field(
+        None,
+        description="The catalog's metadata.pandera.schema as a reference (a Python path, a file, or "
+        "pandera's serialization): validated by an asset check in the step (pandera_checks).",
+    )
     config_hash: str | None = Field(
         None,
         description="sha256 (16 hex digits) of the resolved catalog entry, `metadata` and "
