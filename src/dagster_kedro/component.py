@@ -300,7 +300,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         @dg.multi_asset(
             name=name,
             specs=[specs[d] for d in step.assets],
-            check_specs=check_specs(ref.checks, list(step.assets), keys),
+            check_specs=check_specs(ref.checks, list(step.assets), ref.keys),
             ins=ins,
             can_subset=True,
             required_resource_keys={target.params_resource_key},
