@@ -40,7 +40,11 @@ def _select(key: str, *, _parent_: Any) -> Any:
     return select(key, default=None, _parent_=_parent_)
 
 
-_STAND_INS = {"pa.python": str, "pa.dict": lambda schema: schema, "pa.yaml": _select}
+def _same(reference: Any) -> Any:
+    return reference
+
+
+_STAND_INS = {"pa.python": _same, "pa.dict": _same, "pa.yaml": _select}
 
 
 @contextmanager
