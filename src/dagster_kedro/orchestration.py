@@ -130,11 +130,11 @@ def filter_nodes(snapshot: ProjectSnapshot, pipeline: str, filters: Mapping[str,
     namespaces, tags, inputs and outputs), so the semantics are Kedro's without the live project.
     Raises ``ValueError`` (Kedro's message) when the filters leave nothing.
     """
-    from kedro.pipeline import Node, Pipeline
-
     names = snapshot.pipelines[pipeline]
     if not filters:
-        return list(names)
+        return list(names)  # the common case: a load from state imports nothing of Kedro
+    from kedro.pipeline import Node, Pipeline
+
     nodes = []
     for name in names:
         node = snapshot.nodes[name]
