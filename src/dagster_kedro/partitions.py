@@ -18,7 +18,7 @@ import dagster as dg
 from dagster.components.resolved.model import Resolver
 
 from dagster_kedro.errors import KedroComponentError
-from dagster_kedro.steps import Step, StepPlan
+from dagster_kedro.steps import StepPlan
 
 TIME_TYPES = ("hourly", "daily", "weekly", "monthly")
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -153,9 +153,6 @@ class PartitionPlan:
             self.backfill_policy = dg.BackfillPolicy.single_run()
         else:
             self.backfill_policy = dg.BackfillPolicy.multi_run(policy.max_partitions_per_run)
-
-    def step_is_partitioned(self, step: Step) -> bool:
-        return any(d in self.datasets for d in step.assets)
 
     def any_partitioned(self, datasets: list[str]) -> bool:
         return any(d in self.datasets for d in datasets)

@@ -51,10 +51,6 @@ class _Memo:
                 self._items.popitem(last=False)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
 
 class ProcessState:
     """The process's dagster-kedro state (one instance: :data:`PROCESS`)."""
