@@ -1,5 +1,6 @@
 # Developer shortcuts. PYTHON is the environment with dagster-kedro installed (pip install -e ".[test,docs]").
 PYTHON ?= .venv/bin/python
+export NO_MKDOCS_2_WARNING = 1  # mkdocs-material's banner about its successor, on every build
 
 .PHONY: docs docs-build screenshots
 

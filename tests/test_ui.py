@@ -106,7 +106,10 @@ def location_loaded(base: str) -> bool:
 @pytest.fixture
 def dg_dev(tmp_path):
     """`dg dev` over a copy of the example on a free port of 127.0.0.1: (base URL, dg project)."""
-    needs(CHROMIUM is not None, "needs Chromium: apt-get install chromium (or set DAGSTER_KEDRO_CHROMIUM)")
+    needs(
+        CHROMIUM is not None and os.access(CHROMIUM, os.X_OK),
+        f"needs Chromium (found: {CHROMIUM}): apt-get install chromium, or set DAGSTER_KEDRO_CHROMIUM to its binary",
+    )
     needs(importlib.util.find_spec("playwright") is not None, "needs playwright: pip install -e '.[test]'")
     project = copy_example(tmp_path / "examples")
     port = free_port()
@@ -145,6 +148,7 @@ def test_the_ui_shows_the_kedro_project_and_runs_it(dg_dev, screenshots):
 
     base, project = dg_dev
     metrics = project.root.parent / "kedro_projects" / "spaceflights" / "data" / "08_reporting" / "metrics.json"
+    assert not metrics.exists(), "the copy of the example holds an earlier run's output"
     groups = sorted({node["groupName"] for node in graphql(base, GROUPS_QUERY)["assetNodes"]})
     assert {"data_processing", "data_science"} <= set(groups), groups
 
