@@ -32,6 +32,24 @@ OUTPUT = REPO / "docs" / "troubleshooting.md"
 RELATIVE_OUTPUT = "docs/troubleshooting.md"
 START, END = "<!-- messages:start -->\n", "<!-- messages:end -->"
 ERROR = "KedroComponentError"
+# what a reader looks for, per raising module; a module not listed here is headed by its file name
+TOPICS = {
+    "attributes.py": "Component attributes",
+    "checks.py": "Asset checks",
+    "component.py": "Datasets and inputs",
+    "concurrency.py": "Concurrent runs",
+    "dg_project.py": "The Kedro-first dg project",
+    "executors.py": "Executors",
+    "kedro_config.py": "Kedro catalog, parameters and credentials",
+    "location.py": "Several components in one code location",
+    "orchestration.py": "Jobs, retries and node overrides",
+    "pandera_checks.py": "pandera schemas",
+    "partitions.py": "Partitions",
+    "project.py": "Reading the Kedro project",
+    "schedules.py": "Schedules and sensors",
+    "specs.py": "Asset specs and translation",
+    "step_logs.py": "Logs",
+}
 
 
 @dataclass(frozen=True)
@@ -132,7 +150,8 @@ def render_catalogue(messages: list[Message]) -> str:
     for message in messages:
         if message.module != module:
             module = message.module
-            lines += ["", f"### From `{module}`", ""]
+            topic = TOPICS.get(module)
+            lines += ["", f"### {topic} (`{module}`)" if topic else f"### `{module}`", ""]
         entry = f"- {_code(message.problem)}"
         if message.where:
             entry += f"  \n  at {_code(message.where)}"
