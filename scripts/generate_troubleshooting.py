@@ -77,6 +77,8 @@ def template(node: ast.expr | None) -> str | None:
 
 
 def placeholder(node: ast.expr) -> str:
+    if isinstance(node, ast.Call) and _name(node) == "did_you_mean":  # errors.did_you_mean: a suggestion, or nothing
+        return " [Did you mean '…'?]"
     if isinstance(node, ast.Name):
         return f"<{node.id}>"
     if isinstance(node, ast.Attribute):
