@@ -142,7 +142,7 @@ def check_versions_exist(catalog: Any, load_versions: Mapping[str, str], read: s
         raise KedroComponentError(
             f"load_versions asks for version '{version}' of '{name}', which has no such version "
             f"(saved versions under {info.filepath}: {saved or 'none'}).",
-            source="run config",
+            source="run config (or the job's load_versions)",
             entry=f"load_versions.{name}",
             value=version,
             fix="use one of the saved versions (a run's `kedro/save_version` metadata), or drop the "
