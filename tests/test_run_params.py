@@ -71,6 +71,17 @@ def test_only_changed_parameters_become_runtime_params_and_typed_wins_over_untyp
     assert untyped_only.runtime_params == {"model_options": {"test_size": 0.25}}  # a default never overrides
 
 
+def test_every_kind_of_parameter_value_gets_a_field_that_defaults_to_it():
+    spec = RunConfigSpec(
+        "kedro_x", {"none": None, "mixed": [1, "x"], "empty": {}, "flag": True, "count": 1, "ratio": 0.5, "items": []}
+    )
+    assert spec.read(None) == KedroRunConfig({}, {}) and RunConfigSpec("kedro_x", {}).read({"params": {}}) == KedroRunConfig()
+    given = {"none": {"x": 1}, "mixed": [2], "empty": {"k": 1}, "flag": False, "count": 2, "ratio": 1, "items": [1]}
+    assert spec.read({"params": given}).runtime_params == {**given, "ratio": 1.0}
+    with pytest.raises(dg.DagsterInvalidConfigError, match="root:params:count"):
+        spec.read({"params": {"count": 0.5}})  # an Int parameter
+
+
 def test_partition_params_are_not_offered(spaceflights_snapshot):
     spec = RunConfigSpec.of(spaceflights_snapshot, "kedro_spaceflights", ["model_options.test_size"])
     assert "test_size" not in spec.defaults["model_options"] and "random_state" in spec.defaults["model_options"]
