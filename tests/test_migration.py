@@ -21,6 +21,7 @@ from conftest import REPO
 from dagster.components.testing import create_defs_folder_sandbox
 
 from dagster_kedro import migration
+from dagster_kedro.errors import KedroComponentError
 
 FIXTURES = REPO / "tests" / "fixtures" / "kedro_dagster"
 
@@ -126,3 +127,9 @@ def test_a_project_without_dagster_yml_is_one_clear_error(spaceflights, tmp_path
     assert result.returncode != 0
     assert "no dagster.yml under" in result.stderr and "--env" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "defs.yaml").exists()
+
+
+def test_an_executor_kedro_dagster_would_refuse_is_one_error_naming_it():
+    with pytest.raises(KedroComponentError) as raised:
+        migration.migrate({"executors": {"fast": {"turbo": {}}}}, project_path="..", env="local", set_env=False)
+    assert raised.value.field == "executors.fast" and "multiprocess" in str(raised.value)
