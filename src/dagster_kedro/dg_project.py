@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
