@@ -17,7 +17,7 @@ import click
 from dagster_kedro.dg_project import DEFAULT_FOLDER, dev_command, write_dg_project
 from dagster_kedro.errors import KedroComponentError
 
-_DIR_HELP = f"The dg project's folder, relative to the Kedro project root (default: {DEFAULT_FOLDER})."
+_DIR_HELP = "The dg project's folder, relative to the Kedro project root."
 
 
 @click.group(name="dagster-kedro")
