@@ -132,4 +132,4 @@ def test_a_project_without_dagster_yml_is_one_clear_error(spaceflights, tmp_path
 def test_an_executor_kedro_dagster_would_refuse_is_one_error_naming_it():
     with pytest.raises(KedroComponentError) as raised:
         migration.migrate({"executors": {"fast": {"turbo": {}}}}, project_path="..", env="local", set_env=False)
-    assert raised.value.field == "executors.fast" and "multiprocess" in str(raised.value)
+    assert raised.value.entry == "executors.fast" and "multiprocess" in str(raised.value)

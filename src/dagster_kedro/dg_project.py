@@ -86,9 +86,9 @@ def write_dg_project(kedro_root: Path, package: str, folder: Path, env: str | No
         raise KedroComponentError(
             f"'{pyproject}' exists already: this folder holds a project.",
             source="kedro dagster-kedro init",
-            field="--dir",
+            entry="--dir",
             value=str(folder),
-            fix="run `kedro dagster-kedro dev --dir` on it as it is, pass --force to overwrite its "
+            fix="start it with `kedro dagster-kedro dev` (same --dir), pass --force to overwrite its "
             "files, or choose another --dir.",
         )
     (layout.module_dir / "defs").mkdir(parents=True, exist_ok=True)
@@ -117,7 +117,7 @@ def dev_command(dg_root: Path, host: str, port: int, extra: tuple[str, ...] = ()
         raise KedroComponentError(
             f"'{dg_root}' holds no dg project (no pyproject.toml).",
             source="kedro dagster-kedro dev",
-            field="--dir",
+            entry="--dir",
             value=str(dg_root),
             fix="run `kedro dagster-kedro init` first, or pass --dir with the folder it wrote.",
         )

@@ -101,7 +101,7 @@ def read_dagster_yml(project: Path, env: str | None) -> tuple[dict[str, Any], st
             raise KedroComponentError(
                 f"no dagster.yml under {project / 'conf'} (base or {run_env}).",
                 source="python -m dagster_kedro migrate-kedro-dagster",
-                field="--env",
+                entry="--env",
                 value=env,
                 fix="pass the Kedro project root holding kedro-dagster's conf/<env>/dagster.yml, and "
                 "--env with the environment it is in.",
@@ -185,7 +185,7 @@ def _executor(options: Any, where: str, *, inline: bool = False) -> dict[str, An
         raise KedroComponentError(
             f"{where} is not an executor kedro-dagster 0.8.1 accepts.",
             source="dagster.yml",
-            field=where,
+            entry=where,
             value=options,
             fix=f"name exactly one executor type ({sorted(EXECUTORS)}) with its options"
             + (", or give options of one of them inline." if inline else "."),
