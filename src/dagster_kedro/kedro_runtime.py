@@ -184,12 +184,41 @@ def session_catalog(
     """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``)
     and load the versions pinned in ``load_versions`` (as ``kedro run --load-versions``).
 
-    Credentials are read here, in the process that runs, never while definitions load."""
+    Credentials are read here, in the process that runs, never while definitions load. The
+    catalog and credentials configuration is read once per session (see :func:`_resolve_once`);
+    each call still builds a new catalog, so memory data fed into one step's catalog never
+    reaches another's."""
     from dagster_kedro.kedro_config import credentials_errors
     from dagster_kedro.pandera_checks import kedro_pandera_resolvers
 
-    with credentials_errors(context.config_loader), kedro_pandera_resolvers():
+    loader = context.config_loader
+    with credentials_errors(loader):
+        if "catalog" not in loader or "credentials" not in loader:  # values set on it, not its patterns
+            with kedro_pandera_resolvers():
+                _resolve_once(loader, "catalog")
+                _resolve_once(loader, "credentials")
         return context._get_catalog(save_version=save_version, load_versions=load_versions or None)
+
+
+def _resolve_once(loader: Any, kind: str) -> None:
+    """Keep ``loader[kind]`` resolved on the loader itself.
+
+    Kedro's ``OmegaConfigLoader`` reads, merges and resolves the YAML files again on every
+    ``loader[kind]`` unless a value was set on it (its documented bypass), and ``_get_catalog``
+    asks for the catalog and credentials each time: with ``group_by: memory`` that is once per
+    step, about 0.1 s each. A session belongs to one run and one set of runtime params, so its
+    configuration cannot change while it lives; a new run opens a new session and reads again.
+    A missing credentials file is an empty mapping, as ``KedroContext`` treats it."""
+    from kedro.config import MissingConfigException
+
+    if kind in loader:
+        return
+    try:
+        loader[kind] = loader[kind]
+    except MissingConfigException:
+        if kind != "credentials":
+            raise
+        loader[kind] = {}
 
 
 def save_version_for(timestamp: float) -> str:
