@@ -136,12 +136,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         try:
             return super().build_defs(context)  # refreshes state in dev, then build_defs_from_state
         except KedroComponentError as error:
-            if error.source is not None:
-                raise
-            raise KedroComponentError(
-                error.problem, source=_yaml_file(context), field=error.field, entry=error.entry,
-                value=error.value, fix=error.fix,
-            ) from error.__cause__
+            raise error.for_user(_yaml_file(context)) from error.__cause__
 
     def build_defs_from_state(self, context: dg.ComponentLoadContext, state_path: Path | None) -> dg.Definitions:
         """The Definitions from the state (or a live read when it is missing or stale), built once

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import types
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+_PACKAGE_DIR = str(Path(__file__).parent)
 
 
 class KedroComponentError(Exception):
@@ -39,6 +44,50 @@ class KedroComponentError(Exception):
         if fix:
             message += f"\n  Fix: {fix}"
         super().__init__(message)
+
+    def for_user(self, source: Path | str) -> KedroComponentError:
+        """This error as the user is shown it: located at ``source`` (the component's YAML) when
+        it names no file, without the traceback of the dagster_kedro code that found it (the
+        message says all of it); its cause (Kedro's, or the project's, error), to raise it from,
+        loses its frames of dagster_kedro too. Python still records the one frame that
+        raises it; Dagster hides it too when dagster-kedro is installed in ``site-packages``."""
+        error = self
+        if self.source is None:
+            error = KedroComponentError(
+                self.problem, source=source, field=self.field, entry=self.entry, value=self.value, fix=self.fix
+            )
+        _without_own_frames(self.__cause__)
+        return error.with_traceback(None)
+
+
+def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices`` to a misspelt ``value`` (difflib's
+    ratio of 0.6 or more), else ``""``: the tail of a :class:`KedroComponentError` fix."""
+    names = {str(choice): choice for choice in choices}
+    close = difflib.get_close_matches(str(value), list(names), n=1)
+    return f" Did you mean {names[close[0]]!r}?" if close else ""
+
+
+def _without_own_frames(error: BaseException | None) -> BaseException | None:
+    """``error`` and the errors it was raised from or during, their tracebacks without the frames
+    of dagster_kedro's own code (what is left points into Kedro and the project)."""
+    seen: set[int] = set()
+    current = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kept = None
+        for frame_tb in reversed(list(_frames(current.__traceback__))):
+            if not frame_tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                kept = types.TracebackType(kept, frame_tb.tb_frame, frame_tb.tb_lasti, frame_tb.tb_lineno)
+        current.__traceback__ = kept
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return error
+
+
+def _frames(tb: types.TracebackType | None):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
 
 
 class KedroNodeError(Exception):
