@@ -21,7 +21,7 @@ from typing import Any, Literal
 import dagster as dg
 
 from dagster_kedro.concurrency import run_tags
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.executors import (
     ExecutorCatalog,
     ExecutorRef,
@@ -180,7 +180,8 @@ def resolve_node_overrides(
                 f"node override '{key}' matches no node of the selected pipelines.",
                 source=source,
                 field=f"node_overrides.{key}",
-                fix=f"key overrides by a node name, 'tag:<tag>' (tags here: {known_tags}) or '*'.",
+                fix=f"key overrides by a node name, 'tag:<tag>' (tags here: {known_tags}) or '*'."
+                + did_you_mean(key, [*nodes, *(f"tag:{t}" for t in known_tags)]),
             )
         matches[key] = matched
     def rank(key: str) -> int:  # more specific overrides win: '*' < 'tag:...' < node name
@@ -329,7 +330,8 @@ class Orchestration:
                 source=self.source,
                 field=f"{where}.pipeline",
                 value=spec.pipeline,
-                fix=f"use one of the pipelines read for this component: {sorted(snapshot.pipelines)}.",
+                fix=f"use one of the pipelines read for this component: {sorted(snapshot.pipelines)}."
+                + did_you_mean(spec.pipeline, sorted(snapshot.pipelines)),
             )
         filters = spec.filter.given() if spec.filter else {}
         try:

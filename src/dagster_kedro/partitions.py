@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.steps import StepPlan
 
 TIME_TYPES = ("hourly", "daily", "weekly", "monthly")
@@ -124,7 +124,8 @@ class PartitionPlan:
                     source=source,
                     field="partitions.datasets",
                     value=unknown,
-                    fix=f"name datasets that become assets of this component, e.g. {sorted(written)[:5]}.",
+                    fix=f"name datasets that become assets of this component, e.g. {sorted(written)[:5]}."
+                    + did_you_mean(unknown[0], sorted(written)),
                 )
             self.datasets = set(spec.datasets)
         for step in plan.steps:
