@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bad_inputs import PROJECT, BadInput
+from bad_inputs import MISSPELT, PROJECT, BadInput
 from conftest import error_text, loaded_in_process
 
 DG_COMMANDS = [("check", "defs"), ("list", "defs"), ("list", "defs", "--json"), ("launch", "--assets", "*")]
@@ -64,3 +64,15 @@ def _chain(error: BaseException | None):
     while error is not None:
         yield error
         error = error.__cause__ or error.__context__
+
+
+@pytest.mark.parametrize("case", list(MISSPELT))
+def test_a_misspelt_name_gets_the_closest_valid_one(case, kedro_project):
+    attributes, shown = MISSPELT[case]
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(kedro_project("hooked")), **attributes}):
+            pass
+    text = error_text(raised.value)
+    assert shown in text, text
+    if not shown.startswith("Did you mean"):  # nothing close: no guess
+        assert "Did you mean" not in text, text
