@@ -10,6 +10,7 @@ definitions are built.
 
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args
@@ -17,6 +18,7 @@ from typing import Annotated, Any, get_args
 import dagster as dg
 from dagster._core.definitions.utils import is_valid_name
 from dagster.components.resolved.core_models import ResolutionContext
+from dagster.components.resolved.errors import ResolutionException
 from dagster.components.resolved.model import Resolver
 from dagster.components.utils.defs_state import DefsStateConfigArgs
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
@@ -120,6 +122,22 @@ class KedroProjectAttributes:
         """The pydantic model Dagster validates the YAML with (``dg.Resolvable.model``, next in the
         component's MRO), suggesting the closest attribute for an unknown one."""
         return _suggesting(super().model())  # type: ignore[misc]
+
+    @classmethod
+    def resolve_from_model(cls, context: ResolutionContext, model: BaseModel) -> Any:
+        """The component from the validated YAML (``dg.Resolvable.resolve_from_model``). Dagster
+        wraps what a field's resolver raises in a ``ResolutionException`` that prints it twice,
+        with the resolver's traceback; a :class:`KedroComponentError` is raised as itself instead,
+        located at the line of ``defs.yaml`` that holds the field, like the errors found later."""
+        try:
+            return super().resolve_from_model(context, model)  # type: ignore[misc]
+        except ResolutionException as wrapped:
+            found = wrapped.__context__
+            if not isinstance(found, KedroComponentError) or context.source_position_tree is None:
+                raise
+            keys = [int(k) if k.isdigit() else k for k in re.findall(r"[^.\[\]]+", found.field or "")]
+            position, _ = context.source_position_tree.lookup_closest_and_path([*context.path, *keys], None)
+            raise found.for_user(str(position)) from found.__cause__
 
     project_path: Annotated[
         str,
