@@ -270,7 +270,9 @@ def render() -> str:
         "mean 'pipelines'?`, or the list of attributes when none is close), and the names that "
         "`pipelines`, `env`, `group_by`, `log_level`, executor types and names, a job's `pipeline`, "
         "a schedule's or sensor's `job`, `node_overrides` keys and the datasets of `checks`, "
-        "`inputs`, `partitions` and `sensors` take (`Fix: ... Did you mean 'ingest'?`).",
+        "`inputs`, `partitions` and `sensors` take (`Fix: ... Did you mean 'ingest'?`). "
+        "(`dg check yaml`, which `dg check defs` runs first, reports an unknown attribute in its "
+        "own words: `Additional properties are not allowed ('pipelnes' was unexpected)`.)",
         "",
         "| Attribute | Type | Required | Default |",
         "| --- | --- | --- | --- |",
