@@ -266,8 +266,9 @@ def render() -> str:
         "`dg utils inspect-component dagster_kedro.KedroProjectComponent`.",
         "",
         "A misspelt name fails the load with the closest valid one in its message: an unknown "
-        "attribute (`'pipelnes' is not an attribute of dagster_kedro.KedroProjectComponent. Did you "
-        "mean 'pipelines'?`, or the list of attributes when none is close), and the names that "
+        "attribute or key (`'pipelnes' is not a field of KedroProjectComponent. Did you mean "
+        "'pipelines'?`, and likewise in a job, an executor, a schedule...; the list of fields when "
+        "none is close), and the names that "
         "`pipelines`, `env`, `group_by`, `log_level`, executor types and names, a job's `pipeline`, "
         "a schedule's or sensor's `job`, `node_overrides` keys and the datasets of `checks`, "
         "`inputs`, `partitions` and `sensors` take (`Fix: ... Did you mean 'ingest'?`). "

@@ -152,8 +152,10 @@ CRON = "0 3 * * *"
 PARALLEL = {"parallel": {"type": "multiprocess"}}
 
 MISSPELT: dict[str, tuple[dict[str, Any], str]] = {
-    "attribute": ({"pipelnes": ["ingest"]}, "Did you mean 'pipelines'?"),
-    "attribute, nothing close": ({"colour": "red"}, "The attributes are: project_path, env, conf_source,"),
+    "attribute": ({"pipelnes": ["ingest"]}, "'pipelnes' is not a field of KedroProjectComponent. Did you mean 'pipelines'?"),
+    "attribute, nothing close": ({"colour": "red"}, "Its fields: project_path, env, conf_source,"),
+    "key of a job": ({"jobs": [{"name": "nightly", "filtr": {"tags": ["a"]}}]}, "'filtr' is not a field of KedroJobSpec. Did you mean 'filter'?"),
+    "key of an executor": ({"executor": {"typ": "multiprocess"}}, "Did you mean 'type'?"),
     "pipeline": ({"pipelines": ["ingst"]}, "Did you mean 'ingest'?"),
     "env": ({"env": "locl"}, "Did you mean 'local'?"),
     "group_by": ({"group_by": "nodes"}, "Did you mean 'node'?"),

@@ -9,7 +9,6 @@ definitions are built.
 """
 
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,11 +21,11 @@ from dagster.components.resolved.errors import ResolutionException
 from dagster.components.resolved.model import Resolver
 from dagster.components.utils.defs_state import DefsStateConfigArgs
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
-from pydantic import BaseModel, ValidationError, create_model, model_validator
+from pydantic import BaseModel
 
 from dagster_kedro.checks import DatasetCheckSpec
 from dagster_kedro.concurrency import ConcurrencySpec
-from dagster_kedro.errors import KedroComponentError, did_you_mean
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.executors import ExecutorRef, ExecutorSpec
 from dagster_kedro.orchestration import KedroJobSpec, NodeOverrideSpec
 from dagster_kedro.partitions import PartitionsSpec
@@ -83,45 +82,9 @@ def _resolve_inputs(context: ResolutionContext, value: dict) -> dict[str, dg.Ass
     }
 
 
-def _suggest_attribute(error: Any, attributes: list[str]) -> Any:
-    """A pydantic error of the attributes, where an unknown top-level attribute says which known
-    one it resembles (a ``value_error``: Dagster rebuilds the errors it shows from their type and
-    context, which would turn an ``extra_forbidden`` back into pydantic's own sentence)."""
-    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
-        return error
-    name = str(error["loc"][0])
-    hint = did_you_mean(name, attributes) or f" The attributes are: {', '.join(attributes)}."
-    problem = ValueError(f"'{name}' is not an attribute of dagster_kedro.KedroProjectComponent.{hint}")
-    return {"type": "value_error", "loc": error["loc"], "input": error["input"], "ctx": {"error": problem}}
-
-
-@functools.cache  # one derived class per Dagster model class, as Dagster derives one per component class
-def _suggesting(model: type[BaseModel]) -> type[BaseModel]:
-    """Dagster's model of the attributes (unknown keys forbidden), whose validation errors suggest
-    the closest attribute for an unknown one: ``pipelnes`` -> ``Did you mean 'pipelines'?``."""
-
-    def suggest(cls: type[BaseModel], data: Any, handler: Any) -> Any:
-        try:
-            return handler(data)
-        except ValidationError as error:
-            attributes = list(cls.model_fields)
-            errors = [_suggest_attribute(e, attributes) for e in error.errors()]
-            raise ValidationError.from_exception_data(error.title, errors) from None
-
-    return create_model(
-        model.__name__, __base__=model, __validators__={"suggest_attribute": model_validator(mode="wrap")(suggest)}
-    )
-
-
 @dataclass
-class KedroProjectAttributes:
+class KedroProjectAttributes(SuggestsFieldNames):
     """The attributes of ``defs.yaml`` (see ``KedroProjectComponent`` for what they build)."""
-
-    @classmethod
-    def model(cls) -> type[BaseModel]:
-        """The pydantic model Dagster validates the YAML with (``dg.Resolvable.model``, next in the
-        component's MRO), suggesting the closest attribute for an unknown one."""
-        return _suggesting(super().model())  # type: ignore[misc]
 
     @classmethod
     def resolve_from_model(cls, context: ResolutionContext, model: BaseModel) -> Any:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ValidationError, create_model, model_validator
 
 _PACKAGE_DIR = str(Path(__file__).parent)
 
@@ -66,6 +69,43 @@ def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
     names = {str(choice): choice for choice in choices}
     close = difflib.get_close_matches(str(value), list(names), n=1)
     return f" Did you mean {names[close[0]]!r}?" if close else ""
+
+
+class SuggestsFieldNames:
+    """Mixin of a ``dg.Resolvable`` (before it in the bases): its YAML model, which forbids unknown
+    keys, says which field an unknown key resembles (``pipelnes``: ``Did you mean
+    'pipelines'?``), else lists the fields. Nested models (a job, an executor, ...) validate with
+    their own ``model()``, so each names its own fields."""
+
+    @classmethod
+    def model(cls) -> type[BaseModel]:
+        return _suggesting(super().model())  # type: ignore[misc]
+
+
+@functools.cache  # one class per Dagster model class, as Dagster derives one per Resolvable class
+def _suggesting(model: type[BaseModel]) -> type[BaseModel]:
+    def suggest(cls: type[BaseModel], data: Any, handler: Any) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as error:
+            fields = list(cls.model_fields)
+            label = cls.__name__.removesuffix("Model")
+            errors = [_suggest_field(e, fields, label) for e in error.errors()]
+            raise ValidationError.from_exception_data(error.title, errors) from None
+
+    return create_model(model.__name__, __base__=model, __validators__={"suggest": model_validator(mode="wrap")(suggest)})
+
+
+def _suggest_field(error: Any, fields: list[str], label: str) -> Any:
+    """A pydantic error, where an unknown key of this model becomes a ``value_error`` naming the
+    closest field: Dagster rebuilds the errors it shows from their type and context, which would
+    turn an ``extra_forbidden`` back into pydantic's own sentence."""
+    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
+        return error
+    name = str(error["loc"][0])
+    hint = did_you_mean(name, fields) or f" Its fields: {', '.join(fields)}."
+    problem = ValueError(f"'{name}' is not a field of {label}.{hint}")
+    return {"type": "value_error", "loc": error["loc"], "input": error["input"], "ctx": {"error": problem}}
 
 
 def _without_own_frames(error: BaseException | None) -> BaseException | None:

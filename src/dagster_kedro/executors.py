@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
-from dagster_kedro.errors import KedroComponentError, did_you_mean
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 
 # type -> (module, attribute, extra that installs the module)
 EXECUTOR_TYPES: dict[str, tuple[str, str, str | None]] = {
@@ -31,7 +31,7 @@ EXECUTOR_TYPES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-class ExecutorSpec(dg.Model, dg.Resolvable):
+class ExecutorSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """One executor: a type and that Dagster executor's own config."""
 
     type: Annotated[

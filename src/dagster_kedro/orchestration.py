@@ -21,7 +21,7 @@ from typing import Any, Literal
 import dagster as dg
 
 from dagster_kedro.concurrency import run_tags
-from dagster_kedro.errors import KedroComponentError, did_you_mean
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.executors import (
     ExecutorCatalog,
     ExecutorRef,
@@ -45,7 +45,7 @@ def default_job_name(snapshot: ProjectSnapshot, pipeline: str) -> str:
     return f"{python_identifier(snapshot.package_name)}__{python_identifier(readable)}"
 
 
-class RetryPolicySpec(dg.Model, dg.Resolvable):
+class RetryPolicySpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """Dagster's RetryPolicy for the steps of a job, or of the steps holding some nodes."""
 
     max_retries: int = 1
@@ -73,7 +73,7 @@ class RetryPolicySpec(dg.Model, dg.Resolvable):
         )
 
 
-class KedroFilterSpec(dg.Model, dg.Resolvable):
+class KedroFilterSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """The filters of ``kedro run``; combined as Kedro combines them (``Pipeline.filter``)."""
 
     tags: list[str] | None = None
@@ -88,7 +88,7 @@ class KedroFilterSpec(dg.Model, dg.Resolvable):
         return {name: list(getattr(self, name)) for name in FILTER_FIELDS if getattr(self, name) is not None}
 
 
-class KedroJobSpec(dg.Model, dg.Resolvable):
+class KedroJobSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """One asset job: a registered pipeline, narrowed like ``kedro run``."""
 
     name: str
@@ -101,7 +101,7 @@ class KedroJobSpec(dg.Model, dg.Resolvable):
     description: str | None = None
 
 
-class NodeOverrideSpec(dg.Model, dg.Resolvable):
+class NodeOverrideSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """What applies to the step holding a node: retries, op tags, a concurrency pool."""
 
     retry_policy: RetryPolicySpec | None = None

@@ -19,11 +19,11 @@ from typing import Annotated, Any, Literal
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
-from dagster_kedro.errors import KedroComponentError, did_you_mean
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.orchestration import JobBuild, Orchestration
 
 
-class ScheduleSpec(dg.Model, dg.Resolvable):
+class ScheduleSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """A cron schedule for one of the component's jobs."""
 
     name: str
@@ -42,7 +42,7 @@ class ScheduleSpec(dg.Model, dg.Resolvable):
     description: str | None = None
 
 
-class SensorSpec(dg.Model, dg.Resolvable):
+class SensorSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """Runs a job when the file of one of the named catalog datasets changes."""
 
     name: str
