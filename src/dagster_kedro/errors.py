@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model, model_validator
 
-_PACKAGE_DIR = str(Path(__file__).parent)
+_PACKAGE_DIR = str(Path(__file__).parent) + os.sep
 
 
 class KedroComponentError(Exception):
@@ -93,7 +94,8 @@ def _suggesting(model: type[BaseModel]) -> type[BaseModel]:
             errors = [_suggest_field(e, fields, label) for e in error.errors()]
             raise ValidationError.from_exception_data(error.title, errors) from None
 
-    return create_model(model.__name__, __base__=model, __validators__={"suggest": model_validator(mode="wrap")(suggest)})
+    validators = {"suggest": model_validator(mode="wrap")(suggest)}
+    return create_model(model.__name__, __base__=model, __validators__=validators)
 
 
 def _suggest_field(error: Any, fields: list[str], label: str) -> Any:
@@ -108,7 +110,7 @@ def _suggest_field(error: Any, fields: list[str], label: str) -> Any:
     return {"type": "value_error", "loc": error["loc"], "input": error["input"], "ctx": {"error": problem}}
 
 
-def _without_own_frames(error: BaseException | None) -> BaseException | None:
+def _without_own_frames(error: BaseException | None) -> None:
     """``error`` and the errors it was raised from or during, their tracebacks without the frames
     of dagster_kedro's own code (what is left points into Kedro and the project)."""
     seen: set[int] = set()
@@ -121,10 +123,9 @@ def _without_own_frames(error: BaseException | None) -> BaseException | None:
                 kept = types.TracebackType(kept, frame_tb.tb_frame, frame_tb.tb_lasti, frame_tb.tb_lineno)
         current.__traceback__ = kept
         current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return error
 
 
-def _frames(tb: types.TracebackType | None):
+def _frames(tb: types.TracebackType | None) -> Iterator[types.TracebackType]:
     while tb is not None:
         yield tb
         tb = tb.tb_next

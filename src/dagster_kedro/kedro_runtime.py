@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 # An incremental logging configuration that lists nothing: applying it changes nothing.
 _NO_LOGGING_CHANGE = Path(__file__).with_name("no_logging_change.yml")
+_KEDRO_RESOLVER_WARNING = r"register_new_resolver\(\) is deprecated"
 
 
 def _kedro_project_module() -> Any:
@@ -65,14 +66,13 @@ def _hide_kedro_resolver_deprecation() -> None:
     loader raises it (on every loader it builds and every config it reads: 14 lines per `dg`
     command, and per step), and only then: the same warning from a project's own call, and every
     other warning, still shows. The user cannot act on Kedro's call. Called on every entry into
-    Kedro: the filter is re-added when a ``catch_warnings`` block (pytest, Dagster) dropped it,
-    and adding it twice keeps one."""
-    warnings.filterwarnings(
-        "ignore",
-        message=r"register_new_resolver\(\) is deprecated",
-        category=UserWarning,
-        module=r"kedro\.config\.omegaconf_config",
-    )
+    Kedro: the filter is added again when a ``catch_warnings`` block (pytest, Dagster) dropped
+    it, and only then (changing the filters makes Python show every once-per-place warning again)."""
+    present = (f[0] == "ignore" and f[1] is not None and f[1].pattern == _KEDRO_RESOLVER_WARNING for f in warnings.filters)
+    if not any(present):
+        warnings.filterwarnings(
+            "ignore", message=_KEDRO_RESOLVER_WARNING, category=UserWarning, module=r"kedro\.config\.omegaconf_config"
+        )
 
 
 def _not_the_logging_choice(record: logging.LogRecord) -> bool:
