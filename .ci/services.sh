@@ -4,6 +4,7 @@
 #
 # - redis-server, for tests/test_celery.py (the test starts its own server on a free port; only
 #   the binary is needed);
+# - chromium, for tests/test_ui.py (headless, driven by Playwright; only the binary is needed);
 # - PostgreSQL, for tests/test_postgres.py: a cluster of its own (data in $DAGSTER_KEDRO_PG_DATA,
 #   port $DAGSTER_KEDRO_PG_PORT), listening on 127.0.0.1 only, with a role that may create
 #   databases (each test creates its own). Exports DAGSTER_KEDRO_TEST_POSTGRES_URL.
@@ -26,10 +27,11 @@ _dk_pg_bin() {  # the folder of initdb: on PATH (e.g. /usr/local/bin links), els
 _dk_install_missing() {
   local packages=()
   command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
   { _dk_pg_bin >/dev/null && [ -x "$(_dk_pg_bin)/psql" ]; } || packages+=(postgresql)
   [ ${#packages[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null 2>&1 || { echo "services: ${packages[*]} missing and no apt-get" >&2; return 1; }
-  # one update for both; Debian's postinst may also create its own `main` cluster: unused here
+  # one update for all; Debian's postinst may also create its own `main` cluster: unused here
   apt-get update -qq || return 1
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null || return 1
 }

@@ -210,7 +210,7 @@ def _translation_variables() -> dict[str, list[str] | None]:
     """Names ``translation_vars`` exposes, from a one-node synthetic project."""
     from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot, ProjectSnapshot
     from dagster_kedro.steps import plan_steps
-    from dagster_kedro.translation import translation_vars
+    from dagster_kedro.translation import reader_index, translation_vars
 
     snapshot = ProjectSnapshot(
         project_path="/project",
@@ -224,7 +224,8 @@ def _translation_variables() -> dict[str, list[str] | None]:
             "out": DatasetSnapshot(name="out", type="pandas.CSVDataset", filepath="out.csv"),
         },
     )
-    variables = translation_vars(plan_steps(snapshot, "memory"), "out")
+    plan = plan_steps(snapshot, "memory")
+    variables = translation_vars(plan, "out", reader_index(plan))
     return {
         name: sorted(value) if isinstance(value, dict) else None
         for name, value in sorted(variables.items())

@@ -27,6 +27,7 @@ from processes import needs, needs_extra
 REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECTS = {
     "spaceflights": REPO / "examples" / "kedro_projects" / "spaceflights",
+    "fleet_ops": REPO / "examples" / "kedro_projects" / "fleet_ops",
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
     "validated": REPO / "tests" / "fixtures" / "kedro_projects" / "validated",

@@ -49,12 +49,13 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop a process started with start_new_session=True, with its children."""
+def stop(process: subprocess.Popen, grace: float = 20) -> None:
+    """Stop a process started with start_new_session=True, with its children: SIGTERM, then
+    SIGKILL to the whole group after ``grace`` seconds."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -319,10 +319,14 @@ class Orchestration:
                     value=spec.name,
                     fix="give every job of `jobs` a name of its own.",
                 )
-            builds.append(self._job(spec, where, keys))
+            build = self._job(spec, where, keys)
+            if build is not None:
+                builds.append(build)
         return builds
 
-    def _job(self, spec: KedroJobSpec, where: str | None, keys: Mapping[str, dg.AssetKey]) -> JobBuild:
+    def _job(self, spec: KedroJobSpec, where: str | None, keys: Mapping[str, dg.AssetKey]) -> JobBuild | None:
+        """The job of ``spec``; None for the default job of a registered pipeline with no node (a
+        project fresh from `kedro new` loads, with no job until it has nodes)."""
         snapshot = self.snapshot
         if spec.pipeline not in snapshot.pipelines:
             raise KedroComponentError(
@@ -345,6 +349,8 @@ class Orchestration:
                 fix="check the tags and node/dataset names against `kedro registry describe "
                 f"{spec.pipeline}`; the filters combine as in `kedro run`.",
             ) from None
+        if not nodes and where is None:
+            return None
         written = [d for n in nodes for d in snapshot.nodes[n].outputs if d in keys]
         datasets = list(dict.fromkeys(written))
         if not datasets:
