@@ -210,7 +210,7 @@ def _translation_variables() -> dict[str, list[str] | None]:
     """Names ``translation_vars`` exposes, from a one-node synthetic project."""
     from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot, ProjectSnapshot
     from dagster_kedro.steps import plan_steps
-    from dagster_kedro.translation import translation_vars
+    from dagster_kedro.translation import reader_index, translation_vars
 
     snapshot = ProjectSnapshot(
         project_path="/project",
@@ -224,7 +224,8 @@ def _translation_variables() -> dict[str, list[str] | None]:
             "out": DatasetSnapshot(name="out", type="pandas.CSVDataset", filepath="out.csv"),
         },
     )
-    variables = translation_vars(plan_steps(snapshot, "memory"), "out")
+    plan = plan_steps(snapshot, "memory")
+    variables = translation_vars(plan, "out", reader_index(plan))
     return {
         name: sorted(value) if isinstance(value, dict) else None
         for name, value in sorted(variables.items())
@@ -265,6 +266,16 @@ def render() -> str:
         "load), which is why non-string fields also accept `str` in the types below. "
         "The same schema is printed by "
         "`dg utils inspect-component dagster_kedro.KedroProjectComponent`.",
+        "",
+        "A misspelt name fails the load with the closest valid one in its message: an unknown "
+        "attribute or key (`'pipelnes' is not a field of KedroProjectComponent. Did you mean "
+        "'pipelines'?`, and likewise in a job, an executor, a schedule...; the list of fields when "
+        "none is close), and the names that "
+        "`pipelines`, `env`, `group_by`, `log_level`, executor types and names, a job's `pipeline`, "
+        "a schedule's or sensor's `job`, `node_overrides` keys and the datasets of `checks`, "
+        "`inputs`, `partitions` and `sensors` take (`Fix: ... Did you mean 'ingest'?`). "
+        "(`dg check yaml`, which `dg check defs` runs first, reports an unknown attribute in its "
+        "own words: `Additional properties are not allowed ('pipelnes' was unexpected)`.)",
         "",
         "| Attribute | Type | Required | Default |",
         "| --- | --- | --- | --- |",

@@ -42,6 +42,7 @@ TOPICS = {
     "executors.py": "Executors",
     "kedro_config.py": "Kedro catalog, parameters and credentials",
     "location.py": "Several components in one code location",
+    "migration.py": "Migrating from kedro-dagster",
     "orchestration.py": "Jobs, retries and node overrides",
     "pandera_checks.py": "pandera schemas",
     "partitions.py": "Partitions",

@@ -50,6 +50,7 @@ def test_asset_model_on_the_example_project(kedro_project, dg_project):
     assert assets["data_science/regressor"]["group_name"] == "data_science"
     assert assets["preprocessed_companies"]["group_name"] == "data_processing"
     assert assets["shuttle_passenger_capacity_report"]["group_name"] == "reporting"
+    assert {assets[k]["group_name"] for k in external} == {"spaceflights_raw"}  # no layers in its catalog
     assert set(assets["preprocessed_companies"]["kinds"]) == {"kedro", "pandas", "parquet"}
     assert assets["companies"]["description"] == "Raw, made-up list of space shuttle companies."
     assert assets["summary_stats"]["description"].startswith("Compute a few headline numbers")

@@ -65,6 +65,14 @@ def test_readme_gives_the_fresh_machine_command(command):
     assert command in blocks, f"README.md has no ```bash block holding exactly:\n{command}"
 
 
+def test_readme_quickstart_runs_what_the_kedro_first_test_runs():
+    from test_kedro_first import KEDRO_NEW
+
+    blocks = [block.strip() for block in _fenced_blocks((REPO / "README.md").read_text(), "bash")]
+    kedro_first = f"kedro {' '.join(KEDRO_NEW)}\ncd my-kedro\nkedro dagster-kedro init\nkedro dagster-kedro dev"
+    assert kedro_first in blocks, f"README.md has no ```bash block holding exactly:\n{kedro_first}"
+
+
 def test_relative_links_in_docs_point_to_existing_files():
     pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
     broken = []

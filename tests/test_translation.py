@@ -155,3 +155,28 @@ def test_a_bad_catalog_dagster_block_names_the_file_and_entry(kedro_project, def
         error = error.__cause__ or error.__context__
     assert error is not None, error_text(raised.value)
     assert says in str(error) and "summary.metadata.dagster" in str(error) and "catalog.yml" in str(error)
+
+
+def test_raw_inputs_are_grouped_by_layer_else_in_the_project_raw_group(kedro_project, defs_sandbox):
+    project = kedro_project("hooked")
+    with loaded_in_process({"project_path": str(project)}, sandbox=defs_sandbox) as defs:
+        specs = specs_of(defs)
+    # not the group of load_numbers, the node that reads it
+    assert specs["numbers"].group_name == "hooked_raw"
+    assert specs["doubled"].group_name != "hooked_raw"
+    _with_catalog(project, {"numbers": {"metadata": {"kedro-viz": {"layer": "01_raw"}}}})
+    with loaded_in_process({"project_path": str(project)}, sandbox=defs_sandbox) as defs:
+        assert specs_of(defs)["numbers"].group_name == "01_raw"
+
+
+def test_dataset_readers_let_a_translation_group_raw_inputs_by_their_reader(hooked, defs_sandbox):
+    translation = {
+        "group_name": "{{ dataset.readers[0].pipelines[0] if not node else spec.group_name }}",
+        "metadata": {"readers": "{{ dataset.readers | map(attribute='name') | list }}"},
+    }
+    with loaded_in_process({"project_path": str(hooked), "translation": translation}, sandbox=defs_sandbox) as defs:
+        specs = specs_of(defs)
+    assert specs["numbers"].metadata["readers"] == ["load_numbers"]
+    assert sorted(specs["doubled"].metadata["readers"]) == ["count_rows", "maybe_fail", "summarise"]
+    assert specs["numbers"].group_name == "ingest"  # the pipeline of load_numbers
+    assert specs["summary"].metadata["readers"] == []

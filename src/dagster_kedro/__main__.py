@@ -1,9 +1,19 @@
-"""``python -m dagster_kedro --project-path P``: print a Kedro project's snapshot as JSON.
+"""``python -m dagster_kedro``: the package's command line.
 
-For callers that read a project with another interpreter (e.g. one pinned to the project's
-own virtualenv) and build Definitions from the JSON.
+- ``python -m dagster_kedro --project-path P``: print a Kedro project's snapshot as JSON, for
+  callers that read a project with another interpreter (e.g. one pinned to the project's own
+  virtualenv) and build Definitions from the JSON.
+- ``python -m dagster_kedro migrate-kedro-dagster <kedro project> [--env E] [--output F]``: write
+  the defs.yaml equivalent to kedro-dagster's dagster.yml (``dagster_kedro.migration``).
 """
 
-from dagster_kedro.project import main
+import sys
 
-main()
+if sys.argv[1:2] == ["migrate-kedro-dagster"]:
+    from dagster_kedro.migration import main
+
+    main(sys.argv[2:])
+else:
+    from dagster_kedro.project import main
+
+    main()

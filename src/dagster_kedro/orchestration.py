@@ -21,7 +21,7 @@ from typing import Any, Literal
 import dagster as dg
 
 from dagster_kedro.concurrency import run_tags
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.executors import (
     ExecutorCatalog,
     ExecutorRef,
@@ -46,7 +46,7 @@ def default_job_name(snapshot: ProjectSnapshot, pipeline: str) -> str:
     return f"{python_identifier(snapshot.package_name)}__{python_identifier(readable)}"
 
 
-class RetryPolicySpec(dg.Model, dg.Resolvable):
+class RetryPolicySpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """Dagster's RetryPolicy for the steps of a job, or of the steps holding some nodes."""
 
     max_retries: int = 1
@@ -74,7 +74,7 @@ class RetryPolicySpec(dg.Model, dg.Resolvable):
         )
 
 
-class KedroFilterSpec(dg.Model, dg.Resolvable):
+class KedroFilterSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """The filters of ``kedro run``; combined as Kedro combines them (``Pipeline.filter``)."""
 
     tags: list[str] | None = None
@@ -89,7 +89,7 @@ class KedroFilterSpec(dg.Model, dg.Resolvable):
         return {name: list(getattr(self, name)) for name in FILTER_FIELDS if getattr(self, name) is not None}
 
 
-class KedroJobSpec(dg.Model, dg.Resolvable):
+class KedroJobSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """One asset job: a registered pipeline, narrowed like ``kedro run``."""
 
     name: str
@@ -103,7 +103,7 @@ class KedroJobSpec(dg.Model, dg.Resolvable):
     description: str | None = None
 
 
-class NodeOverrideSpec(dg.Model, dg.Resolvable):
+class NodeOverrideSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """What applies to the step holding a node: retries, op tags, a concurrency pool."""
 
     retry_policy: RetryPolicySpec | None = None
@@ -182,7 +182,8 @@ def resolve_node_overrides(
                 f"node override '{key}' matches no node of the selected pipelines.",
                 source=source,
                 field=f"node_overrides.{key}",
-                fix=f"key overrides by a node name, 'tag:<tag>' (tags here: {known_tags}) or '*'.",
+                fix=f"key overrides by a node name, 'tag:<tag>' (tags here: {known_tags}) or '*'."
+                + did_you_mean(key, [*nodes, *(f"tag:{t}" for t in known_tags)]),
             )
         matches[key] = matched
     def rank(key: str) -> int:  # more specific overrides win: '*' < 'tag:...' < node name
@@ -328,10 +329,14 @@ class Orchestration:
                     value=spec.name,
                     fix="give every job of `jobs` a name of its own.",
                 )
-            builds.append(self._job(spec, where, keys))
+            build = self._job(spec, where, keys)
+            if build is not None:
+                builds.append(build)
         return builds
 
-    def _job(self, spec: KedroJobSpec, where: str | None, keys: Mapping[str, dg.AssetKey]) -> JobBuild:
+    def _job(self, spec: KedroJobSpec, where: str | None, keys: Mapping[str, dg.AssetKey]) -> JobBuild | None:
+        """The job of ``spec``; None for the default job of a registered pipeline with no node (a
+        project fresh from `kedro new` loads, with no job until it has nodes)."""
         snapshot = self.snapshot
         if spec.pipeline not in snapshot.pipelines:
             raise KedroComponentError(
@@ -339,7 +344,8 @@ class Orchestration:
                 source=self.source,
                 field=f"{where}.pipeline",
                 value=spec.pipeline,
-                fix=f"use one of the pipelines read for this component: {sorted(snapshot.pipelines)}.",
+                fix=f"use one of the pipelines read for this component: {sorted(snapshot.pipelines)}."
+                + did_you_mean(spec.pipeline, sorted(snapshot.pipelines)),
             )
         filters = spec.filter.given() if spec.filter else {}
         try:
@@ -353,6 +359,8 @@ class Orchestration:
                 fix="check the tags and node/dataset names against `kedro registry describe "
                 f"{spec.pipeline}`; the filters combine as in `kedro run`.",
             ) from None
+        if not nodes and where is None:
+            return None
         written = [d for n in nodes for d in snapshot.nodes[n].outputs if d in keys]
         datasets = list(dict.fromkeys(written))
         if not datasets:

@@ -27,7 +27,7 @@ from typing import Any
 import dagster as dg
 from dagster._config import process_config
 
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.run_layers import nested_params
 from dagster_kedro.snapshot import ProjectSnapshot
 
@@ -115,16 +115,15 @@ class RunConfigSpec:
         for name, version in given.items():
             if name in self.versioned:
                 continue
-            close = _closest(name, self.versioned)
-            hint = f" Did you mean '{close}'?" if close else ""
             known = "is not versioned" if name in self.datasets else "is no dataset of the selected pipelines"
             raise KedroComponentError(
-                f"load_versions names '{name}', which {known}.{hint} Versioned datasets: {list(self.versioned)}.",
+                f"load_versions names '{name}', which {known}. Versioned datasets: {list(self.versioned)}.",
                 source=source,
                 field=f"{field_name}.{name}" if field_name else None,
                 entry=None if field_name else f"{where}.{name}",
                 value=version,
-                fix="name a dataset with `versioned: true` in the catalog, or remove the entry.",
+                fix="name a dataset with `versioned: true` in the catalog, or remove the entry."
+                + _suggestion(name, self.versioned),
             )
         return dict(given)
 
@@ -188,15 +187,15 @@ def _changed(given: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str,
     return changed
 
 
-def _closest(name: str, names: tuple[str, ...]) -> str | None:
-    """The name closest to ``name``, whole or by its last part (``regressor`` finds
-    ``data_science.regressor``)."""
-    close = difflib.get_close_matches(name, names, n=1)
-    if close:
-        return close[0]
+def _suggestion(name: str, names: tuple[str, ...]) -> str:
+    """`` Did you mean 'x'?`` for the name closest to ``name``, whole or by its last part
+    (``regressor`` finds ``data_science.regressor``, a namespaced dataset)."""
+    whole = did_you_mean(name, names)
+    if whole or "." in name:
+        return whole
     by_last = {n.rsplit(".", 1)[-1]: n for n in names}
-    close = difflib.get_close_matches(name.rsplit(".", 1)[-1], list(by_last), n=1)
-    return by_last[close[0]] if close else None
+    close = difflib.get_close_matches(name, list(by_last), n=1)
+    return f" Did you mean {by_last[close[0]]!r}?" if close else ""
 
 
 def _without(params: Mapping[str, Any], dotted: list[str]) -> dict[str, Any]:

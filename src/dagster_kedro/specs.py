@@ -26,7 +26,13 @@ import dagster as dg
 from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot
 from dagster_kedro.steps import StepPlan
-from dagster_kedro.translation import asset_key, default_asset_spec, translation_vars, upstream_datasets
+from dagster_kedro.translation import (
+    asset_key,
+    default_asset_spec,
+    reader_index,
+    translation_vars,
+    upstream_datasets,
+)
 
 GetAssetSpec = Callable[[DatasetSnapshot, NodeSnapshot | None], dg.AssetSpec]
 Translation = Callable[[dg.AssetSpec, Any], dg.AssetSpec]
@@ -62,11 +68,12 @@ class SpecStage:
     def build(self, get_asset_spec: GetAssetSpec, translation: Translation | None) -> dict[str, dg.AssetSpec]:
         snapshot = self.plan.snapshot
         specs = {}
+        readers = reader_index(self.plan) if translation is not None else {}
         for name in self.ordered_datasets():
             node = snapshot.nodes.get(self.plan.producer.get(name, ""))
             spec = get_asset_spec(snapshot.dataset(name), node)
             if translation is not None and name not in self.inputs:
-                spec = translation(spec, translation_vars(self.plan, name))
+                spec = translation(spec, translation_vars(self.plan, name, readers))
             specs[name] = spec
             self.keys[name] = spec.key
         return specs

@@ -22,6 +22,7 @@ from dagster_kedro.steps import StepPlan, is_parameter, python_identifier
 
 _STORAGE_KINDS = {"csv", "parquet", "pickle", "json", "excel", "feather", "sql", "yaml", "text"}
 LAYER_TAG = "kedro/layer"
+RAW_GROUP_SUFFIX = "_raw"  # raw inputs without a layer: group <package>_raw (docs/asset-model.md)
 
 
 def asset_key(dataset: str, key_prefix: list[str]) -> dg.AssetKey:
@@ -59,13 +60,31 @@ def upstream_datasets(plan: StepPlan, dataset: str) -> list[str]:
     return list(result)
 
 
-def group_name(plan: StepPlan, node: NodeSnapshot | None) -> str:
+def group_name(plan: StepPlan, node: NodeSnapshot) -> str:
     """The node's top-level namespace, else the first registered pipeline holding it, else the package."""
-    if node is not None and node.top_namespace:
+    if node.top_namespace:
         return python_identifier(node.top_namespace)
-    if node is not None and node.registered_in:
+    if node.registered_in:
         return python_identifier(node.registered_in[0])
     return python_identifier(plan.snapshot.package_name)
+
+
+def raw_group_name(plan: StepPlan, dataset: DatasetSnapshot) -> str:
+    """A raw input's group: its Kedro-Viz layer, else ``<package>_raw``. Not the group of a node
+    that reads it: that put a project's raw files in whichever group happened to read them first
+    (on spaceflights, ``reporting`` drawn upstream of ``data_processing``)."""
+    if dataset.layer:  # a group name may start with a digit ('01_raw'), unlike an op name
+        return re.sub(r"[^A-Za-z0-9_]", "_", dataset.layer)
+    return f"{python_identifier(plan.snapshot.package_name)}{RAW_GROUP_SUFFIX}"
+
+
+def reader_index(plan: StepPlan) -> dict[str, list[str]]:
+    """Dataset name -> the selected nodes that read it, in run order."""
+    readers: dict[str, list[str]] = {}
+    for name in plan.snapshot.ordered_node_names():
+        for dataset in plan.snapshot.nodes[name].inputs:
+            readers.setdefault(dataset, []).append(name)
+    return readers
 
 
 def node_pipelines(plan: StepPlan, node: NodeSnapshot) -> list[str]:
@@ -97,8 +116,17 @@ def asset_code_version(node: NodeSnapshot | None, dataset: DatasetSnapshot) -> s
     return hashlib.sha256(f"{node.code_hash}:{dataset.config_hash}".encode()).hexdigest()[:16]
 
 
-def translation_vars(plan: StepPlan, dataset: str) -> dict[str, Any]:
-    """What ``{{ ... }}`` in the ``translation`` field can use for one asset."""
+def node_vars(plan: StepPlan, node: NodeSnapshot) -> dict[str, Any]:
+    """One node as a template variable (``node``, and each of ``dataset.readers``)."""
+    return {  # `call` is how steps rebuild the node: no template var
+        **node.model_dump(exclude={"call", "code_hash"}),
+        "pipelines": node_pipelines(plan, node),
+    }
+
+
+def translation_vars(plan: StepPlan, dataset: str, readers: Mapping[str, list[str]]) -> dict[str, Any]:
+    """What ``{{ ... }}`` in the ``translation`` field can use for one asset; ``readers`` is
+    :func:`reader_index` of the plan."""
     node = plan.snapshot.nodes.get(plan.producer.get(dataset, ""))
     info = plan.snapshot.dataset(dataset)
     return {
@@ -107,11 +135,9 @@ def translation_vars(plan: StepPlan, dataset: str) -> dict[str, Any]:
             "persisted": info.is_persisted,
             "short_type": info.short_type,
             "layer": info.layer,
+            "readers": [node_vars(plan, plan.snapshot.nodes[n]) for n in readers.get(dataset, [])],
         },
-        "node": {  # `call` is how steps rebuild the node: no template var
-            **node.model_dump(exclude={"call", "code_hash"}),
-            "pipelines": node_pipelines(plan, node),
-        } if node else None,
+        "node": node_vars(plan, node) if node else None,
         "project": {
             "package_name": plan.snapshot.package_name,
             "project_name": plan.snapshot.project_name,
@@ -129,7 +155,6 @@ def default_asset_spec(
     io_manager_key: str | None,
 ) -> dg.AssetSpec:
     """The whole spec of one dataset's asset, given its key and its upstream assets' keys."""
-    reader = node or next((n for n in plan.snapshot.nodes.values() if dataset.name in n.inputs), None)
     block: Mapping[str, Any] = dataset.metadata.get("dagster") or {}
     tags = {python_identifier(t): "" for t in (node.tags if node else [])}
     if dataset.layer:
@@ -137,7 +162,7 @@ def default_asset_spec(
     spec = dg.AssetSpec(
         key=key,
         description=block.get("description") or dataset.metadata.get("description") or (node.docstring if node else None),
-        group_name=block.get("group_name") or group_name(plan, reader),
+        group_name=block.get("group_name") or (group_name(plan, node) if node else raw_group_name(plan, dataset)),
         kinds={"kedro", *storage_kinds(dataset)},
         metadata=_metadata(plan, dataset, node),
         tags={**tags, **block.get("tags", {})},
