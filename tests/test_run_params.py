@@ -9,7 +9,14 @@ import tempfile
 
 import dagster as dg
 import pytest
-from conftest import IN_PROCESS, copy_kedro_project, error_chain, error_text, loaded_in_process, run_kedro
+from conftest import (
+    IN_PROCESS,
+    copy_kedro_project,
+    error_chain,
+    error_text,
+    loaded_in_process,
+    run_kedro,
+)
 from dagster._core.snap.snap_to_yaml import default_values_yaml_from_type_snap
 from test_execution import assert_same_outputs
 
@@ -165,9 +172,8 @@ def test_a_jobs_load_versions_are_checked_when_the_definitions_load(kedro_projec
         "project_path": str(project),
         "jobs": [{"name": "evaluate", "load_versions": {"regresor": "2026-01-01T00.00.00.000Z"}}],
     }
-    with pytest.raises(Exception) as raised:
-        with loaded_in_process(attributes, sandbox=defs_sandbox):
-            pass
+    with pytest.raises(Exception) as raised, loaded_in_process(attributes, sandbox=defs_sandbox):
+        pass
     text = error_text(raised.value)
     assert "attributes.jobs[0].load_versions.regresor" in text and "Did you mean 'data_science.regressor'?" in text
     assert any(isinstance(e, KedroComponentError) for e in error_chain(raised.value))
