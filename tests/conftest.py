@@ -31,6 +31,8 @@ KEDRO_PROJECTS = {
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
     "validated": REPO / "tests" / "fixtures" / "kedro_projects" / "validated",
+    "iso_a": REPO / "tests" / "fixtures" / "kedro_projects" / "iso_a",  # pandas 2, own venv (isolated_envs)
+    "iso_b": REPO / "tests" / "fixtures" / "kedro_projects" / "iso_b",  # pandas 3, own venv
 }
 POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
 

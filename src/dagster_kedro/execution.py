@@ -101,7 +101,8 @@ def execute_step(
 
     from dagster_kedro.checks import evaluate
     from dagster_kedro.concurrency import claim_run_slot
-    from dagster_kedro.run_metadata import SavedValues, value_metadata
+    from dagster_kedro.run_metadata import value_metadata
+    from dagster_kedro.saved_values import SavedValues
     from dagster_kedro.save_markers import PartialSaveMarkers
     from dagster_kedro.versions import pinned_load_versions
 

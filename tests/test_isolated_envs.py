@@ -1,0 +1,108 @@
+"""Kedro projects with conflicting requirements in one code location, each read by its own
+interpreter (``python_executable``): iso_a pins pandas 2, iso_b pandas 3 (tests/isolated_envs.py
+builds their venvs once; the projects are installed nowhere). The code location's interpreter
+imports no Kedro module, whether it loads from state or has the projects read live."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import error_text, loaded_in_process
+from isolated_envs import project_venv
+
+LOAD = """
+import json, sys, warnings
+from pathlib import Path
+from dagster import load_from_defs_folder
+from dagster._utils.test.definitions import scoped_definitions_load_context
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with scoped_definitions_load_context():
+        defs = load_from_defs_folder(project_root=Path.cwd())
+        graph = {
+            key.to_user_string(): sorted(d.to_user_string() for d in deps)
+            for key, deps in defs.resolve_asset_graph().asset_dep_graph["upstream"].items()
+        }
+print(json.dumps({
+    "graph": graph,
+    "jobs": sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")),
+    "kedro_modules": sorted(m for m in sys.modules if m.split(".")[0] in ("kedro", "kedro_datasets", "iso_a", "iso_b")),
+    "warnings": [str(w.message) for w in caught if "dagster-kedro" in str(w.message)],
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def venvs():
+    return {name: project_venv(name) for name in ("iso_a", "iso_b")}
+
+
+def test_conflicting_projects_load_in_one_location_importing_no_kedro(venvs, kedro_project, dg_project):
+    for name in ("iso_a", "iso_b"):
+        dg_project.add_component(
+            name,
+            {
+                "project_path": str(kedro_project(name)),
+                "python_executable": str(venvs[name]),  # a venv folder: its bin/python
+                "key_prefix": [name],
+                "defs_state": {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False},
+            },
+        )
+
+    def load():
+        return json.loads(dg_project.python(LOAD).stdout.strip().splitlines()[-1])
+
+    live = load()  # no state yet: each project is read live, by its own interpreter
+    assert sorted(w.split(";")[0] for w in live["warnings"]) == [
+        f"dagster-kedro: no snapshot state for the Kedro project at {dg_project.root.parent / 'kedro' / n}"
+        for n in ("iso_a", "iso_b")
+    ]
+    dg_project.dg("utils", "refresh-defs-state")
+    from_state = load()
+
+    for result in (live, from_state):
+        assert result["kedro_modules"] == []
+        assert result["graph"] == {
+            f"{n}/{d}": deps
+            for n in ("iso_a", "iso_b")
+            for d, deps in (("readings", []), ("summary", [f"{n}/readings"]))
+        }
+        assert result["jobs"] == ["iso_a__default", "iso_b__default"]
+    assert from_state["warnings"] == []
+
+
+def test_a_missing_project_interpreter_is_one_error_with_the_create_command(kedro_project, tmp_path):
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(kedro_project("iso_a")), "python_executable": "../no_venv"}):
+            pass
+    text = error_text(raised.value)
+    assert "attributes.python_executable" in text and "no_venv" in text
+    assert "no Python interpreter at" in text
+    assert "Fix: create the project's environment: python3 -m venv" in text
+    assert "no_venv/bin/pip install -e " in text and "dagster-pipes" in text
+
+
+def test_an_interpreter_without_kedro_is_one_error_with_the_install_command(kedro_project, tmp_path):
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(kedro_project("iso_a")), "python_executable": str(bare)}):
+            pass
+    text = error_text(raised.value)
+    assert "attributes.python_executable" in text
+    assert "lacks kedro, dagster_pipes, pydantic" in text
+    assert f"Fix: install them into it: {bare}/bin/python -m pip install kedro dagster-pipes 'pydantic>=2,<3'" in text
+
+
+def test_an_error_found_by_the_project_interpreter_keeps_its_field_and_fix(venvs, kedro_project):
+    attributes = {"project_path": str(kedro_project("iso_a")), "python_executable": str(venvs["iso_a"]), "env": "prd"}
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process(attributes):
+            pass
+    text = error_text(raised.value)
+    assert "defs.yaml: attributes.env = 'prd'" in text
+    assert "Kedro env 'prd' has no folder" in text and "Available envs: ['base', 'local']" in text
