@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import error_text, loaded_in_process
+from conftest import copy_kedro_project, error_text, kedro_outputs, loaded_in_process
 from isolated_envs import project_venv
 
 LOAD = """
@@ -106,3 +106,29 @@ def test_an_error_found_by_the_project_interpreter_keeps_its_field_and_fix(venvs
     text = error_text(raised.value)
     assert "defs.yaml: attributes.env = 'prd'" in text
     assert "Kedro env 'prd' has no folder" in text and "Available envs: ['base', 'local']" in text
+
+
+def _kedro_run_in_own_venv(project, venv):
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", "kedro", "run"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs, kedro_project, dg_project, tmp_path):
+    projects = {name: kedro_project(name) for name in ("iso_a", "iso_b")}
+    for name, project in projects.items():
+        dg_project.add_component(
+            name, {"project_path": str(project), "python_executable": str(venvs[name]), "key_prefix": [name]}
+        )
+    dg_project.launch(assets="*")
+
+    for name, project in projects.items():
+        hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
+        assert [h["node"] for h in hooks if h["hook"] == "before_node_run"] == ["check_pandas", "summarise"]
+        assert {h["python"] for h in hooks} == {str(venvs[name] / "bin" / "python")}
+        reference = copy_kedro_project(name, tmp_path / "reference")
+        _kedro_run_in_own_venv(reference, venvs[name])
+        ours, theirs = kedro_outputs(project), kedro_outputs(reference)
+        assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
+        assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
+    assert "object" in (projects["iso_a"] / "data/08_reporting/summary.csv").read_text()  # pandas 2
+    assert ",str,3." in (projects["iso_b"] / "data/08_reporting/summary.csv").read_text()  # pandas 3

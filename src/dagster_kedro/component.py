@@ -33,6 +33,7 @@ from dagster_kedro.checks import build_checks, check_specs
 from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.execution import KedroRunParams, KedroTarget, StepRef, execute_step
 from dagster_kedro.isolated_env import read_project_with
+from dagster_kedro.isolated_steps import check_isolated_plan, execute_isolated_step
 from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.orchestration import (
     Orchestration,
@@ -218,10 +219,13 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             concurrency=self.concurrency,
             log_level=self.log_level,
             layers=orchestration.layers,
+            python_executable=self.python_executable,
         )
         specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
         checks = build_checks(self.checks, plan, source)
+        if self.python_executable:
+            check_isolated_plan(plan, checks, source)
         steps = {
             op_name(snapshot, step): StepRef(
                 target, plan, step, {d: keys[d] for d in step.assets}, {d: checks[d] for d in step.assets if d in checks}
@@ -321,4 +325,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         """Run the step's Kedro nodes; override to add behaviour around them."""
         overrides = getattr(context.resources, ref.target.params_resource_key).runtime_params
         overrides = ref.target.layers.runtime_params(context.job_name, context.run.tags, overrides)
+        if ref.target.python_executable:
+            yield from execute_isolated_step(context, ref, overrides)
+            return
         yield from execute_step(context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides, ref.checks)

@@ -42,6 +42,7 @@ class KedroTarget:
     concurrency: Any = None  # concurrency.ConcurrencySpec: whether runs of this project may overlap
     log_level: str = DEFAULT_LOG_LEVEL  # records from this level up become Dagster events (step_logs)
     layers: RunLayers = field(default_factory=RunLayers)  # what a run adds to the runtime params
+    python_executable: str | None = None  # the project's own interpreter (isolated_steps); None: this one
 
 
 @dataclass(frozen=True)

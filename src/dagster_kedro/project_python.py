@@ -1,7 +1,8 @@
 """The entry point of dagster-kedro inside a Kedro project's own interpreter (``python_executable``).
 
-The code location runs ``<project python> <this file> snapshot --project-path P ...`` (see
-``isolated_env``). The project's environment holds Kedro, the project's requirements,
+The code location runs ``<project python> <this file> snapshot --project-path P ...`` to read
+the project (see ``isolated_env``), and ``<project python> <this file> run`` through Dagster
+Pipes to run a step's nodes (``isolated_steps``, ``pipes_runner``). The project's environment holds Kedro, the project's requirements,
 ``dagster-pipes`` and pydantic, but neither dagster nor (necessarily) dagster-kedro: this file is
 run by its path, from the code location's copy of dagster-kedro, so both sides always run the same
 version of it. It makes that copy's modules importable without running the package's
@@ -50,8 +51,13 @@ def main(argv: list[str]) -> int:
     from dagster_kedro.errors import KedroComponentError
 
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "run":  # a step, started by PipesSubprocessClient (isolated_steps)
+        from dagster_kedro.pipes_runner import run_step
+
+        run_step()
+        return 0
     if command != "snapshot":
-        sys.stderr.write(f"usage: {Path(__file__).name} snapshot --project-path P [...]\n")
+        sys.stderr.write(f"usage: {Path(__file__).name} snapshot --project-path P [...] | run\n")
         return 2
     from dagster_kedro.project import main as print_snapshot
 

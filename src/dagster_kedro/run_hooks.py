@@ -164,7 +164,7 @@ def kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: Execution
     snapshots = {}
     for step_key in execution_plan.step_keys_to_execute:
         ref = PROCESS.steps.get(execution_plan.get_step_by_key(step_key).node_handle.root.name)
-        if ref is None:
+        if ref is None or ref.target.python_executable:  # its own interpreter: isolated_steps
             continue
         selected = {d for d, k in ref.keys.items() if selection is None or k in selection}
         nodes = ref.plan.nodes_to_run(ref.step, selected)
