@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import copy_kedro_project, error_text, kedro_outputs, loaded_in_process
+from conftest import copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
 from isolated_envs import project_venv
 
 LOAD = """
@@ -132,3 +132,45 @@ def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs,
         assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
     assert "object" in (projects["iso_a"] / "data/08_reporting/summary.csv").read_text()  # pandas 2
     assert ",str,3." in (projects["iso_b"] / "data/08_reporting/summary.csv").read_text()  # pandas 3
+
+
+REEXECUTE_FROM_FAILURE = """
+import json, os
+from dagster import DagsterInstance, ReexecutionOptions, execute_job
+from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
+
+instance = DagsterInstance.get()
+failed = [r for r in instance.get_runs() if r.status.value == "FAILURE"][0]
+repo = ReconstructableRepository.for_module("kedro_defs.definitions", "defs", working_directory=os.getcwd())
+result = execute_job(  # without the failing run's bad parameter, as edited in the Launchpad
+    ReconstructableJob(repo, failed.job_name), instance, run_config={},
+    reexecution_options=ReexecutionOptions.from_failure(failed.run_id, instance),
+)
+steps = sorted(e.step_key for e in result.all_events if e.event_type_value == "STEP_START")
+print(json.dumps({"success": result.success, "steps": steps}))
+"""
+
+
+def test_a_failing_node_names_itself_with_the_remote_traceback_then_reexecution_works(venvs, kedro_project, dg_project):
+    project = kedro_project("iso_a")
+    dg_project.add_component("iso_a", {"project_path": str(project), "python_executable": str(venvs["iso_a"])})
+    bad = {"resources": {"kedro_iso_a": {"config": {"runtime_params": {"expected_pandas_major": 9}}}}}
+
+    failed = dg_project.launch(job="iso_a__default", config=bad, check=False)
+
+    assert failed.returncode != 0
+    logs = latest_run_logs(dg_project)
+    failures = [error for kind, _step, error in logs["errors"] if kind == "STEP_FAILURE"]
+    assert len(failures) == 1
+    for fragment in (
+        "Kedro node 'check_pandas' failed: RuntimeError: this project needs pandas 9.x, the interpreter has 2.2.3",
+        "in check_pandas",  # the traceback of the node's own code, in the project's interpreter
+        'raise RuntimeError(f"this project needs pandas',
+    ):
+        assert fragment in failures[0], fragment
+    assert not (project / "data/08_reporting/summary.csv").exists()
+
+    result = json.loads(dg_project.python(REEXECUTE_FROM_FAILURE).stdout.strip().splitlines()[-1])
+
+    assert result["success"] is True
+    assert "2.2.3" in (project / "data/08_reporting/summary.csv").read_text()

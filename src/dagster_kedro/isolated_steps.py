@@ -4,7 +4,8 @@ The code location decides what an in-process step decides (which nodes the selec
 need, the run's save version, the load versions pinned by earlier steps of the run, the
 runtime params, the run's concurrency slot), then starts ``project_python.py run`` under the
 project's interpreter with ``PipesSubprocessClient``: the nodes run there (``pipes_runner``)
-and their materializations, logs and exception come back through Pipes. The code location
+and their materializations and logs come back through Pipes; a failing node's exception and
+traceback through a file the two sides agree on, raised here as the step's error. The code location
 imports neither Kedro nor the project. The subprocess's output goes to the step's compute logs.
 
 Not yet: memory data that crosses steps (a step reading another step's in-memory output), asset
@@ -15,13 +16,17 @@ docs/state-and-monorepos.md).
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.errors import DagsterPipesExecutionError
 
 from dagster_kedro.concurrency import claim_run_slot
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, KedroNodeError
 from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version
 from dagster_kedro.isolated_env import ENTRY_POINT, interpreter
 from dagster_kedro.steps import StepPlan
@@ -76,5 +81,21 @@ def execute_isolated_step(
         "assets": {d: ref.keys[d].to_user_string() for d in selected},
     }
     client = dg.PipesSubprocessClient(env=_CHILD_ENV, cwd=target.project_path)
-    invocation = client.run(context=context, command=[python, str(ENTRY_POINT), "run"], extras=extras)
+    with tempfile.TemporaryDirectory(prefix="dagster-kedro-step-") as folder:
+        failure = Path(folder) / "failure.json"
+        extras["failure_file"] = str(failure)
+        try:
+            invocation = client.run(context=context, command=[python, str(ENTRY_POINT), "run"], extras=extras)
+        except DagsterPipesExecutionError:
+            if failure.exists():
+                raise _node_error(json.loads(failure.read_text())) from None
+            raise
     yield from invocation.get_results()
+
+
+def _node_error(failure: Mapping[str, Any]) -> KedroNodeError:
+    """The node's exception as the step's error: its type and message, and its traceback in the
+    project's interpreter as a note (Python prints notes with the message)."""
+    error = KedroNodeError(failure["node"], error_type=failure["type"], error_message=failure["message"])
+    error.add_note(f"Traceback in the project's interpreter ({failure['python']}):\n{failure['traceback']}")
+    return error

@@ -7,8 +7,9 @@ versions, the runtime params and the asset key of each dataset to report); the n
 in-process steps run them (``execution``): a Kedro session on the project, its catalog with the
 run's save version, ``kedro.runner.Task`` for each node, so the dataset and node hooks fire here,
 in the project's interpreter. Each persisted output is reported as a materialization as soon as
-its node has finished; a node's exception is raised as a :class:`KedroNodeError` naming the node,
-which Pipes sends back with its traceback.
+its node has finished; a node's exception is raised as a :class:`KedroNodeError` naming the node
+(Pipes reports it as an engine event) and written, with its traceback, to the file the code
+location named, which raises it as the step's error.
 
 Imports neither dagster nor anything that does: only ``dagster_pipes``, Kedro and the
 dagster-free modules of this package.
@@ -16,8 +17,12 @@ dagster-free modules of this package.
 
 from __future__ import annotations
 
+import json
+import sys
 import time
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dagster_kedro.errors import KedroNodeError
@@ -65,6 +70,7 @@ def run_step() -> None:
                 try:
                     Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=run_id).execute()
                 except Exception as error:
+                    _write_failure(extras["failure_file"], node.name, error)
                     raise KedroNodeError(node.name, error) from error
                 metadata: dict[str, Any] = {
                     "kedro/node": node.name,
@@ -79,3 +85,16 @@ def run_step() -> None:
 def _version_metadata(snapshot: ProjectSnapshot, dataset: str, save_version: str) -> dict[str, Any]:
     info = snapshot.dataset(dataset)
     return {"kedro/save_version": save_version, "kedro/dataset": dataset} if info.versioned else {}
+
+
+def _write_failure(path: str, node_name: str, error: BaseException) -> None:
+    """The failing node, its exception and traceback, for the code location to raise as the
+    step's error (Pipes reports the exception only as an engine event of the step)."""
+    failure = {
+        "node": node_name,
+        "type": type(error).__name__,
+        "message": str(error),
+        "traceback": "".join(traceback.format_exception(error)),
+        "python": sys.executable,
+    }
+    Path(path).write_text(json.dumps(failure))
