@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
+from conftest import MULTIPROCESS, copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
 from isolated_envs import project_venv
 
 LOAD = """
@@ -119,11 +119,15 @@ def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs,
         dg_project.add_component(
             name, {"project_path": str(project), "python_executable": str(venvs[name]), "key_prefix": [name]}
         )
-    dg_project.launch(assets="*")
+    dg_project.launch(assets="*", config=MULTIPROCESS)  # the failure test below runs in process
+    run_id = latest_run_logs(dg_project)["run_id"]
 
     for name, project in projects.items():
         hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
         assert [h["node"] for h in hooks if h["hook"] == "before_node_run"] == ["check_pandas", "summarise"]
+        pipeline_hooks = [h for h in hooks if h["hook"].endswith("pipeline_run")]
+        assert [h["hook"] for h in pipeline_hooks] == ["before_pipeline_run", "after_pipeline_run"]  # once a run
+        assert {h["run_id"] for h in pipeline_hooks} == {run_id}  # the Dagster run's id, as steps have it
         assert {h["python"] for h in hooks} == {str(venvs[name] / "bin" / "python")}
         reference = copy_kedro_project(name, tmp_path / "reference")
         _kedro_run_in_own_venv(reference, venvs[name])
@@ -169,6 +173,10 @@ def test_a_failing_node_names_itself_with_the_remote_traceback_then_reexecution_
     ):
         assert fragment in failures[0], fragment
     assert not (project / "data/08_reporting/summary.csv").exists()
+    hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
+    assert [h["hook"] for h in hooks if "pipeline" in h["hook"]] == ["before_pipeline_run", "on_pipeline_error"]
+    # the node's exception, as `kedro run` passes it, rebuilt in the project's interpreter
+    assert hooks[-1]["error"] == "this project needs pandas 9.x, the interpreter has 2.2.3"
 
     result = json.loads(dg_project.python(REEXECUTE_FROM_FAILURE).stdout.strip().splitlines()[-1])
 

@@ -82,6 +82,20 @@ def effective_runtime_params(target: KedroTarget, overrides: Mapping[str, Any] |
     return nested_params(target.runtime_params, overrides or {})
 
 
+def run_runtime_params(plan_context: Any, target: KedroTarget) -> dict[str, Any]:
+    """The runtime params of ``target``'s steps in the run of ``plan_context`` (the run
+    executor's), as its steps compute them: the YAML's, the run layers' and the run config's
+    (``resources.kedro_<package>.config.runtime_params``)."""
+    overrides = (
+        plan_context.run_config.get("resources", {})
+        .get(target.params_resource_key, {})
+        .get("config", {})
+        .get("runtime_params")
+    )
+    overrides = target.layers.runtime_params(plan_context.job_name, plan_context.dagster_run.tags, overrides)
+    return effective_runtime_params(target, overrides)
+
+
 @runs_in_project
 def execute_step(
     context: dg.AssetExecutionContext,

@@ -45,6 +45,12 @@ def interpreter(python_executable: str, project_path: str) -> str:
     return str(path)
 
 
+def child_environment() -> dict[str, str]:
+    """The environment of a child in the project's interpreter: this one's, without the
+    variables that name this interpreter's packages."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+
+
 def read_project_with(
     python_executable: str,
     project_path: str,
@@ -61,8 +67,7 @@ def read_project_with(
     command += ["--conf-source", conf_source] if conf_source else []
     command += [arg for name in pipelines for arg in ("--pipeline", name)]
     command += ["--runtime-params", json.dumps(runtime_params)] if runtime_params else []
-    child_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    result = subprocess.run(command, capture_output=True, text=True, env=child_env, cwd=project_path)
+    result = subprocess.run(command, capture_output=True, text=True, env=child_environment(), cwd=project_path)
     if result.returncode == 0:
         return ProjectSnapshot.from_json(result.stdout)
     raise _child_error(result, python_executable)

@@ -26,9 +26,10 @@ import dagster as dg
 from dagster._core.errors import DagsterPipesExecutionError
 
 from dagster_kedro.concurrency import claim_run_slot
-from dagster_kedro.errors import KedroComponentError, KedroNodeError
+from dagster_kedro.errors import KedroComponentError, KedroNodeError, KedroPipelineError
 from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version
 from dagster_kedro.isolated_env import ENTRY_POINT, interpreter
+from dagster_kedro.pipeline_errors import rebuilt_exception
 from dagster_kedro.steps import StepPlan
 from dagster_kedro.versions import pinned_load_versions
 
@@ -88,14 +89,24 @@ def execute_isolated_step(
             invocation = client.run(context=context, command=[python, str(ENTRY_POINT), "run"], extras=extras)
         except DagsterPipesExecutionError:
             if failure.exists():
-                raise _node_error(json.loads(failure.read_text())) from None
+                error = _node_error(json.loads(failure.read_text()))
+                raise error from error.__cause__  # not from Pipes' "process failed with code 1"
             raise
     yield from invocation.get_results()
 
 
-def _node_error(failure: Mapping[str, Any]) -> KedroNodeError:
-    """The node's exception as the step's error: its type and message, and its traceback in the
-    project's interpreter as a note (Python prints notes with the message)."""
-    error = KedroNodeError(failure["node"], error_type=failure["type"], error_message=failure["message"])
+def _node_error(failure: Mapping[str, Any]) -> Exception:
+    """The node's exception (or the step's, outside its nodes) as the step's error, with its
+    traceback in the project's interpreter as a note (Python prints notes with the message).
+    A node's exception is rebuilt here when its type is importable (builtins, most often) and
+    chained, as in-process steps chain the original, for ``on_pipeline_error``."""
+    if failure["node"] is None:
+        error: Exception = KedroPipelineError(
+            f"the step failed in the project's interpreter: {failure['type']}: {failure['message']}"
+        )
+    else:
+        original = rebuilt_exception(f"{failure['module']}.{failure['type']}", failure["message"])
+        error = KedroNodeError(failure["node"], original, error_type=failure["type"], error_message=failure["message"])
+        error.__cause__ = original  # raised from it
     error.add_note(f"Traceback in the project's interpreter ({failure['python']}):\n{failure['traceback']}")
     return error

@@ -2,7 +2,8 @@
 
 The code location runs ``<project python> <this file> snapshot --project-path P ...`` to read
 the project (see ``isolated_env``), and ``<project python> <this file> run`` through Dagster
-Pipes to run a step's nodes (``isolated_steps``, ``pipes_runner``). The project's environment holds Kedro, the project's requirements,
+Pipes to run a step's nodes (``isolated_steps``, ``pipes_runner``), and ``<project python>
+<this file> pipeline-hook`` to fire the run's pipeline hooks (``isolated_runs``). The project's environment holds Kedro, the project's requirements,
 ``dagster-pipes`` and pydantic, but neither dagster nor (necessarily) dagster-kedro: this file is
 run by its path, from the code location's copy of dagster-kedro, so both sides always run the same
 version of it. It makes that copy's modules importable without running the package's
@@ -56,8 +57,13 @@ def main(argv: list[str]) -> int:
 
         run_step()
         return 0
+    if command == "pipeline-hook":  # the request as JSON on stdin (isolated_runs)
+        from dagster_kedro.pipes_runner import fire_pipeline_hook
+
+        fire_pipeline_hook(json.load(sys.stdin))
+        return 0
     if command != "snapshot":
-        sys.stderr.write(f"usage: {Path(__file__).name} snapshot --project-path P [...] | run\n")
+        sys.stderr.write(f"usage: {Path(__file__).name} snapshot --project-path P [...] | run | pipeline-hook\n")
         return 2
     from dagster_kedro.project import main as print_snapshot
 
