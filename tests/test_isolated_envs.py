@@ -36,6 +36,21 @@ print(json.dumps({
 """
 
 
+MATERIALIZATIONS = """
+import json
+from dagster import AssetKey, DagsterInstance
+instance = DagsterInstance.get()
+found = {}
+for key in ([n, "summary"] for n in ("iso_a", "iso_b")):
+    metadata = instance.get_latest_materialization_event(AssetKey(key)).asset_materialization.metadata
+    found["/".join(key)] = {
+        name: [[c.name, c.type] for c in value.value.columns] if name == "dagster/column_schema" else value.value
+        for name, value in metadata.items()
+    }
+print(json.dumps(found, default=str))
+"""
+
+
 @pytest.fixture(scope="module")
 def venvs():
     return {name: project_venv(name) for name in ("iso_a", "iso_b")}
@@ -135,6 +150,11 @@ def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs,
         assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
         assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
     assert "object" in (projects["iso_a"] / "data/08_reporting/summary.csv").read_text()  # pandas 2
+    materializations = json.loads(dg_project.python(MATERIALIZATIONS).stdout.strip().splitlines()[-1])
+    for name, dtype in (("iso_a", "object"), ("iso_b", "str")):
+        metadata = materializations[f"{name}/summary"]
+        assert (metadata["kedro/node"], metadata["dagster/row_count"]) == ("summarise", 3)
+        assert metadata["dagster/column_schema"][:3] == [["city", dtype], ["temp", "float64"], ["city_dtype", dtype]]
     assert ",str,3." in (projects["iso_b"] / "data/08_reporting/summary.csv").read_text()  # pandas 3
 
 
@@ -182,3 +202,13 @@ def test_a_failing_node_names_itself_with_the_remote_traceback_then_reexecution_
 
     assert result["success"] is True
     assert "2.2.3" in (project / "data/08_reporting/summary.csv").read_text()
+
+
+def test_memory_data_crossing_steps_is_a_load_error_for_now(venvs, kedro_project):
+    attributes = {"project_path": str(kedro_project("iso_a")), "python_executable": str(venvs["iso_a"]), "group_by": "node"}
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process(attributes):
+            pass
+    text = error_text(raised.value)
+    assert "attributes.group_by" in text and "in-memory dataset(s) ['checked'] cross steps" in text
+    assert "Fix: use group_by: memory (the default) or pipeline" in text

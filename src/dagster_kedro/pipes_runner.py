@@ -10,7 +10,8 @@ versions, the runtime params and the asset key of each dataset to report); the n
 in-process steps run them (``execution``): a Kedro session on the project, its catalog with the
 run's save version, ``kedro.runner.Task`` for each node, so the dataset and node hooks fire here,
 in the project's interpreter. Each persisted output is reported as a materialization as soon as
-its node has finished; a node's exception is raised as a :class:`KedroNodeError` naming the node
+its node has finished, with the rows and columns of the value the node returned (as in-process
+steps report them: ``run_metadata``); a node's exception is raised as a :class:`KedroNodeError` naming the node
 (Pipes reports it as an engine event) and written, with its traceback, to the file the code
 location named, which raises it as the step's error.
 
@@ -36,6 +37,8 @@ from dagster_kedro.kedro_sessions import KedroProcessRuntime
 from dagster_kedro.pipeline_errors import rebuilt_exception
 from dagster_kedro.pipeline_run_params import kedro_run_params
 from dagster_kedro.project_scope import in_project
+from dagster_kedro.run_metadata import value_facts
+from dagster_kedro.saved_values import SavedValues
 from dagster_kedro.snapshot import ProjectSnapshot
 
 
@@ -74,6 +77,8 @@ def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
     with _project_session(extras) as (snapshot, nodes, session, context):
         catalog = session_catalog(context, extras["save_version"], extras["load_versions"])
         hook_manager = session_hook_manager(session)
+        saved = SavedValues(assets)
+        saved.replace_in(hook_manager)
         for node in nodes:
             for dataset in [*node.inputs, *node.outputs]:
                 catalog.get(dataset, fallback_to_runtime_pattern=True)
@@ -89,7 +94,9 @@ def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
                 "kedro/node_seconds": round(time.perf_counter() - started, 4),
             }
             for dataset in (d for d in node.outputs if d in assets):
+                value, whole = saved.pop(dataset)
                 about = {**metadata, **_version_metadata(snapshot, dataset, extras["save_version"])}
+                about.update(_pipes_metadata(value_facts(value)) if whole else {})
                 pipes.report_asset_materialization(asset_key=assets[dataset], metadata=about)
         pipes.log.info(f"Kedro ran {len(nodes)} node(s) in the project's interpreter: {[n.name for n in nodes]}")
 
@@ -172,3 +179,12 @@ def _write_failure(path: str, node_name: str | None, error: BaseException) -> No
 def _version_metadata(snapshot: ProjectSnapshot, dataset: str, save_version: str) -> dict[str, Any]:
     info = snapshot.dataset(dataset)
     return {"kedro/save_version": save_version, "kedro/dataset": dataset} if info.versioned else {}
+
+
+def _pipes_metadata(facts: dict[str, Any]) -> dict[str, Any]:
+    """``run_metadata.value_facts`` as Pipes metadata: the columns as a table schema."""
+    columns = facts.pop("dagster/column_schema", None)
+    if columns is not None:
+        schema = {"columns": [{"name": name, "type": dtype} for name, dtype in columns]}
+        facts["dagster/column_schema"] = {"raw_value": schema, "type": "table_schema"}
+    return facts

@@ -12,11 +12,17 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
-from dagster_kedro.save_markers import replace_step_plugin
-
 _PLUGIN_NAME = "dagster_kedro.saved_values"
 NOT_SAVED = object()
 """What :meth:`SavedValues.pop` returns for a dataset that was not saved (a failed node)."""
+
+
+def replace_step_plugin(hook_manager: Any, name: str, plugin: Any) -> None:
+    """Register a step's own Kedro hooks under ``name``, in place of the previous step's: a
+    process running several steps of a run shares one session (and hook manager)."""
+    if hook_manager.get_plugin(name) is not None:
+        hook_manager.unregister(name=name)
+    hook_manager.register(plugin, name=name)
 
 
 class SavedValues:
