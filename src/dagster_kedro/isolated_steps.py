@@ -5,13 +5,11 @@ need, the run's save version, the load versions pinned by earlier steps of the r
 runtime params, the run's concurrency slot), then starts ``project_python.py run`` under the
 project's interpreter with ``PipesSubprocessClient``: the nodes run there (``pipes_runner``)
 and their materializations and logs come back through Pipes; a failing node's exception and
-traceback through a file the two sides agree on, raised here as the step's error. The code location
-imports neither Kedro nor the project. The subprocess's output goes to the step's compute logs.
+traceback come back through a file the two sides agree on, raised here as the step's error. The
+subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
 
-Not yet: memory data that crosses steps (a step reading another step's in-memory output), asset
-checks and the run-time metadata of the saved values (rows, columns); these are load errors or
-absent, and Kedro's pipeline hooks do not fire for such projects (see
-docs/state-and-monorepos.md).
+Not yet (see docs/state-and-monorepos.md): memory data that crosses steps and asset checks
+(both load errors, :func:`check_isolated_plan`).
 """
 
 from __future__ import annotations
