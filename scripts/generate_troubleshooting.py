@@ -40,6 +40,8 @@ TOPICS = {
     "concurrency.py": "Concurrent runs",
     "dg_project.py": "The Kedro-first dg project",
     "executors.py": "Executors",
+    "isolated_env.py": "A project in its own Python environment",
+    "isolated_steps.py": "A project in its own Python environment: running it",
     "kedro_config.py": "Kedro catalog, parameters and credentials",
     "location.py": "Several components in one code location",
     "migration.py": "Migrating from kedro-dagster",

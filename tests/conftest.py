@@ -31,6 +31,8 @@ KEDRO_PROJECTS = {
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
     "validated": REPO / "tests" / "fixtures" / "kedro_projects" / "validated",
+    "iso_a": REPO / "tests" / "fixtures" / "kedro_projects" / "iso_a",  # pandas 2, own venv (isolated_envs)
+    "iso_b": REPO / "tests" / "fixtures" / "kedro_projects" / "iso_b",  # pandas 3, own venv
 }
 POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
 
@@ -182,6 +184,7 @@ file_keys = dict.fromkeys(e.dagster_event.logs_captured_data.file_key for e in l
                           if e.dagster_event and e.dagster_event.event_type_value == "LOGS_CAPTURED")
 captured = [manager.get_log_data(manager.build_log_key_for_run(run.run_id, key)) for key in file_keys]
 print(json.dumps({
+    "run_id": run.run_id,
     "messages": [[e.step_key, e.level, e.user_message] for e in logs if e.dagster_event is None],
     "errors": [[e.dagster_event.event_type_value, e.step_key, e.dagster_event.event_specific_data.error.to_string()]
                for e in logs if e.dagster_event and getattr(e.dagster_event.event_specific_data, "error", None)],

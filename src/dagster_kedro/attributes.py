@@ -9,9 +9,11 @@ definitions are built.
 """
 
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, get_args
 
 import dagster as dg
@@ -39,6 +41,17 @@ def _resolve_relative_path(context: ResolutionContext, value: str | None) -> str
     if value is None:
         return None
     return str(context.resolve_source_relative_path(context.resolve_value(value, as_type=str)))
+
+
+def _resolve_interpreter_path(context: ResolutionContext, value: str | None) -> str | None:
+    """Like a relative path, without resolving symlinks: a venv's ``bin/python`` is a symlink to
+    the base interpreter, which would lose the venv's packages."""
+    if value is None:
+        return None
+    path = Path(context.resolve_value(value, as_type=str)).expanduser()
+    if not path.is_absolute() and context.source_position_tree is not None:
+        path = Path(context.source_position_tree.position.filename).parent / path
+    return os.path.abspath(path)
 
 
 def _resolve_key_prefix(context: ResolutionContext, value: str | list[str]) -> list[str]:
@@ -128,6 +141,20 @@ class KedroProjectAttributes(SuggestsFieldNames):
             description="Kedro conf_source override (a folder or archive). A relative path resolves "
             "against the folder holding this defs.yaml. Default: the project's conf/ folder.",
             examples=["../conf_prod"],
+        ),
+    ] = None
+    python_executable: Annotated[
+        str | None,
+        Resolver(
+            _resolve_interpreter_path,
+            model_field_type=str | None,
+            description="The project's own Python: an interpreter, or a virtualenv folder (its "
+            "bin/python), holding Kedro, the project's requirements, dagster-pipes and pydantic (not "
+            "dagster). The project is then read by that interpreter, so the code location needs "
+            "neither Kedro nor the project's packages (see docs/state-and-monorepos.md). A relative "
+            "path resolves against the folder holding this defs.yaml. Default: the code location's "
+            "interpreter reads the project.",
+            examples=["../../../../envs/forecasting", "/opt/venvs/forecasting/bin/python"],
         ),
     ] = None
     runtime_params: Annotated[

@@ -2,7 +2,7 @@
 
 Each check becomes a Dagster ``AssetCheckSpec`` of the step's multi-asset, and the step yields
 its ``AssetCheckResult`` right after the dataset is saved, on the value in memory (the same value
-the run-time metadata is read from: ``run_metadata.SavedValues``), so a check never loads data
+the run-time metadata is read from: ``saved_values.SavedValues``), so a check never loads data
 again. ``blocking: true`` is Dagster's blocking check: when it fails, Dagster fails the step
 after its outputs, and the steps downstream do not run.
 

@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from dagster_kedro.attributes import KedroProjectAttributes
 from dagster_kedro.checks import build_checks, check_specs
 from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.execution import KedroTarget, StepRef, execute_step
+from dagster_kedro.isolated_env import read_project_with
+from dagster_kedro.isolated_steps import check_isolated_plan, execute_isolated_step
 from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.orchestration import (
     Orchestration,
@@ -160,22 +162,24 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         return self.env or os.environ.get("KEDRO_ENV")
 
     def read_snapshot(self) -> ProjectSnapshot:
-        """Read the Kedro project now (imports its pipelines); state loads skip this.
+        """Read the Kedro project now (imports its pipelines; with ``python_executable``, that
+        interpreter does, in a subprocess); state loads skip this.
 
         Dagster loads the definitions several times per `dg` command: an unchanged project (same
         settings, same fingerprint) is read once per process."""
         validate_kedro_project_path(Path(self.project_path))
         params, pipelines = self._read_params(), self._read_pipelines()
         cache_key = json.dumps(
-            [self.project_path, self._env, self.conf_source, pipelines, params,
+            [self.project_path, self.python_executable, self._env, self.conf_source, pipelines, params,
              project_fingerprint(self.project_path, self.conf_source)],
             sort_keys=True,
             default=str,
         )
 
         def read() -> ProjectSnapshot:
+            reader = partial(read_project_with, self.python_executable) if self.python_executable else read_project
             with job_pipeline_errors(self.pipelines, self.jobs):
-                return read_project(
+                return reader(
                     self.project_path, env=self._env, conf_source=self.conf_source,
                     runtime_params=params, pipelines=pipelines,
                 )
@@ -217,10 +221,13 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             concurrency=self.concurrency,
             log_level=self.log_level,
             layers=orchestration.layers,
+            python_executable=self.python_executable,
         )
         specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
         checks = build_checks(self.checks, plan, source)
+        if self.python_executable:
+            check_isolated_plan(plan, checks, source)
         steps = {
             op_name(snapshot, step): StepRef(
                 target, plan, step, {d: keys[d] for d in step.assets}, {d: checks[d] for d in step.assets if d in checks}
@@ -322,6 +329,9 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         given = getattr(context.resources, ref.target.run_config.resource_key)  # run_config.KedroRunConfig
         overrides = layers.runtime_params(context.job_name, context.run.tags, given.runtime_params)
         load_versions = layers.load_versions(context.job_name, given.load_versions)
+        if ref.target.python_executable:
+            yield from execute_isolated_step(context, ref, overrides, load_versions)
+            return
         yield from execute_step(
             context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides, ref.checks, load_versions
         )

@@ -44,6 +44,7 @@ class KedroTarget:
     concurrency: Any = None  # concurrency.ConcurrencySpec: whether runs of this project may overlap
     log_level: str = DEFAULT_LOG_LEVEL  # records from this level up become Dagster events (step_logs)
     layers: RunLayers = field(default_factory=RunLayers)  # what a run adds to the runtime params
+    python_executable: str | None = None  # the project's own interpreter (isolated_steps); None: this one
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,19 @@ def effective_runtime_params(target: KedroTarget, overrides: Mapping[str, Any] |
     return nested_params(target.runtime_params, overrides or {})
 
 
+def run_params_and_versions(plan_context: Any, target: KedroTarget) -> tuple[dict[str, Any], dict[str, str]]:
+    """The runtime params and the given load versions of ``target``'s steps in the run of
+    ``plan_context`` (the run executor's), as its steps compute them: the YAML's, the run layers'
+    and the run config's (``resources.kedro_<package>.config``). Reading the run config checks
+    its load versions, so a bad one fails the run before any step starts."""
+    given = target.run_config.read(
+        plan_context.run_config.get("resources", {}).get(target.run_config.resource_key, {}).get("config")
+    )
+    overrides = target.layers.runtime_params(plan_context.job_name, plan_context.dagster_run.tags, given.runtime_params)
+    load_versions = target.layers.load_versions(plan_context.job_name, given.load_versions)
+    return effective_runtime_params(target, overrides), load_versions
+
+
 @runs_in_project
 def execute_step(
     context: dg.AssetExecutionContext,
@@ -98,7 +112,8 @@ def execute_step(
 
     from dagster_kedro.checks import evaluate
     from dagster_kedro.concurrency import claim_run_slot
-    from dagster_kedro.run_metadata import SavedValues, value_metadata
+    from dagster_kedro.run_metadata import value_metadata
+    from dagster_kedro.saved_values import SavedValues
     from dagster_kedro.save_markers import PartialSaveMarkers
     from dagster_kedro.versions import pinned_load_versions
 

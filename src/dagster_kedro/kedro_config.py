@@ -15,6 +15,7 @@ instead of a Kedro or OmegaConf traceback (or a failure halfway through a run).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,9 +179,9 @@ DAGSTER_METADATA_FIELDS = ("owners", "tags", "group_name", "description")
 
 
 def _check_dagster_metadata(loader: Any, name: str, metadata: Mapping[str, Any]) -> None:
-    """The catalog's ``metadata: {dagster: {...}}`` block, checked by building the spec it shapes."""
-    import dagster as dg
-
+    """The catalog's ``metadata: {dagster: {...}}`` block, checked by building the spec it shapes.
+    A project read by its own interpreter (``python_executable``) has no dagster: the block's
+    shape is checked there, its values when the code location builds the asset specs."""
     block = metadata.get("dagster")
     if block is None:
         return
@@ -194,6 +195,10 @@ def _check_dagster_metadata(loader: Any, name: str, metadata: Mapping[str, Any])
             fix="keep only owners (a list), tags (a mapping), group_name and description there.",
             **where,
         )
+    if importlib.util.find_spec("dagster") is None:
+        return
+    import dagster as dg
+
     try:
         dg.AssetSpec(
             key="check",

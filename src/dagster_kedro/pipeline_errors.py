@@ -61,8 +61,10 @@ class StepFailures:
             node = KedroNodeError.node_name_in(node_info.message) or "?"
             original = node_info.cause
             error = originals.get(node) or _rebuilt(original)
-            if error is None:
-                error_type, _, message = (original.message.strip() if original else "").partition(": ")
+            if error is None:  # without a cause (a node of a project's own interpreter): its message
+                first_line = node_info.message.strip().split("\n", 1)[0]
+                described = original.message.strip() if original else first_line.partition(" failed: ")[2]
+                error_type, _, message = described.partition(": ")
                 error = KedroNodeError(node, error_type=error_type or None, error_message=message)
             _note(error, f"Kedro node '{node}' failed in Dagster step '{key}'")
             return error
@@ -87,9 +89,15 @@ def _rebuilt(info: Any) -> BaseException | None:
     if info is None or not info.cls_name:
         return None
     qualified, _, message = info.message.strip().partition(": ")
-    module, _, name = qualified.rpartition(".")
-    if name != info.cls_name:
+    if qualified.rpartition(".")[2] != info.cls_name:
         return None
+    return rebuilt_exception(qualified, message)
+
+
+def rebuilt_exception(qualified: str, message: str) -> BaseException | None:
+    """An exception of the type named ``qualified`` (``module.Type``) with ``message``, when the
+    type is importable here and takes a message; else None."""
+    module, _, name = qualified.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module or "builtins"), name)
         if isinstance(cls, type) and issubclass(cls, Exception):

@@ -4,7 +4,9 @@ The read happens in the calling process with Kedro's globals saved and restored 
 (see ``kedro_runtime.preserved_kedro_globals``): a subprocess would isolate it as well but costs
 a Python start plus every import again on each load. The same function runs as
 ``python -m dagster_kedro --project-path P`` for callers that want the read done by
-another interpreter (a project pinned to its own virtualenv); it prints the snapshot as JSON.
+another interpreter, and as ``project_python.py snapshot`` under a project's own interpreter
+(``python_executable``, see ``isolated_env``); both print the snapshot as JSON. It imports no
+dagster, so that interpreter needs none.
 """
 
 from __future__ import annotations

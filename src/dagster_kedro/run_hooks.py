@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from dagster._core.execution.context.system import PlanOrchestrationContext
 from dagster._core.execution.plan.plan import ExecutionPlan
 
-from dagster_kedro.execution import KedroTarget, effective_runtime_params, run_save_version
+from dagster_kedro.execution import KedroTarget, run_params_and_versions, run_save_version
+from dagster_kedro.pipeline_run_params import kedro_run_params
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project_scope import in_project
 from dagster_kedro.step_logs import events_level, kedro_logs_to_dagster
@@ -44,12 +44,8 @@ class KedroRun:
         self.target = target
         self.step_nodes = step_nodes
         node_names = [name for nodes in step_nodes.values() for name in nodes]
-        given = target.run_config.read(
-            plan_context.run_config.get("resources", {}).get(target.run_config.resource_key, {}).get("config")
-        )  # the run's load_versions are checked here, before any step starts
-        overrides = target.layers.runtime_params(plan_context.job_name, plan_context.dagster_run.tags, given.runtime_params)
-        load_versions = target.layers.load_versions(plan_context.job_name, given.load_versions)
-        params = effective_runtime_params(target, overrides)
+        # the run's load_versions are checked here, before any step starts
+        params, load_versions = run_params_and_versions(plan_context, target)
         with self._in_project():
             self.pipeline = Pipeline(PROCESS.kedro.nodes.load(target, snapshot, node_names, plan_context.log))
             session, context = PROCESS.kedro.session(plan_context.run_id, target, snapshot, params)
@@ -98,68 +94,11 @@ class KedroRun:
             self.hooks.on_pipeline_error(error=error, **self._kwargs())
 
 
-def kedro_run_params(
-    *,
-    run_id: str,
-    project_path: str,
-    env: str | None,
-    runtime_params: dict[str, Any],
-    load_versions: dict[str, str],
-    component_pipelines: list[str],
-    node_names: list[str],
-    registered: dict[str, list[str]],
-) -> dict[str, Any]:
-    """``run_params`` exactly as ``kedro run`` (Kedro 1.7's CLI) records them for the same run.
+def kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> list[Any]:
+    """One :class:`KedroRun` per Kedro project with steps to execute in this plan (an
+    ``isolated_runs.IsolatedKedroRun`` for a project with its own interpreter)."""
+    from dagster_kedro.isolated_runs import IsolatedKedroRun
 
-    A run of every node of a registered pipeline is ``kedro run --pipelines <name>`` (``kedro
-    run`` for ``__default__``): empty filters, so hooks that only track whole runs (kedro-viz)
-    do. Any other run is ``kedro run --nodes <its nodes>``. ``runner`` is what Kedro records for
-    its ``SequentialRunner``: each step runs its nodes one after the other through Kedro's
-    ``Task``, and kedro-viz tracks only runs of that runner. ``run_id`` is the Dagster run id.
-    """
-    from kedro import __version__ as kedro_version
-    from kedro.runner import SequentialRunner
-
-    pipeline_names, partial = _kedro_run_selection(component_pipelines, node_names, registered)
-    return {
-        "run_id": run_id,
-        "project_path": Path(project_path).as_posix(),
-        "env": env,
-        "kedro_version": kedro_version,
-        "tags": (),
-        "from_nodes": [],
-        "to_nodes": [],
-        "node_names": tuple(node_names) if partial else (),
-        "from_inputs": [],
-        "to_outputs": [],
-        "load_versions": load_versions,
-        "runtime_params": runtime_params,
-        "pipeline_names": pipeline_names,
-        "namespaces": [],
-        "runner": str(SequentialRunner()),
-        "only_missing_outputs": False,
-    }
-
-
-def _kedro_run_selection(
-    component_pipelines: list[str], node_names: list[str], registered_nodes: dict[str, list[str]]
-) -> tuple[list[str], bool]:
-    """``pipeline_names`` for ``kedro run`` and whether ``--nodes`` is needed: the component's
-    pipelines when the run covers all their nodes, else a registered pipeline it covers exactly.
-    The registered pipelines' nodes come from the snapshot: the run worker imports no pipeline."""
-    as_cli = lambda names: [] if names == ["__default__"] else names  # noqa: E731
-    wanted = set(node_names)
-    registered = {name: set(nodes) for name, nodes in registered_nodes.items()}
-    if set().union(*(registered[name] for name in component_pipelines)) == wanted:
-        return as_cli(component_pipelines), False
-    for name in sorted(registered, key=lambda name: name != "__default__"):
-        if registered[name] == wanted:
-            return as_cli([name]), False
-    return as_cli(component_pipelines), True
-
-
-def kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> list[KedroRun]:
-    """One :class:`KedroRun` per Kedro project with steps to execute in this plan."""
     selection = plan_context.dagster_run.asset_selection
     steps_by_target: dict[KedroTarget, dict[str, list[str]]] = {}
     snapshots = {}
@@ -173,5 +112,6 @@ def kedro_runs(plan_context: PlanOrchestrationContext, execution_plan: Execution
             steps_by_target.setdefault(ref.target, {})[step_key] = list(nodes)
             snapshots[ref.target] = ref.plan.snapshot
     return [
-        KedroRun(plan_context, target, snapshots[target], step_nodes) for target, step_nodes in steps_by_target.items()
+        (IsolatedKedroRun if target.python_executable else KedroRun)(plan_context, target, snapshots[target], step_nodes)
+        for target, step_nodes in steps_by_target.items()
     ]

@@ -1,9 +1,11 @@
 """What a materialization says about the data a node returned: rows, columns, shape, exact path.
 
-Taken from the value in memory, never by loading the dataset again: :class:`SavedValues` is a
-Kedro dataset hook on the step's own hook manager, and ``after_dataset_saved`` hands it the very
-object the node returned, just after Kedro saved it. The step reads each value once, for this
-metadata and for the dataset's asset checks (``checks``), then lets it go.
+Taken from the value in memory, never by loading the dataset again (``saved_values`` hands the
+step the very object the node returned). The step reads each value once, for this metadata and
+for the dataset's asset checks (``checks``), then lets it go. Kept free of Kedro imports (the
+code location imports it when it builds the checks, and a location whose projects run in their
+own interpreters, ``python_executable``, imports no Kedro module) and of dagster imports until
+:func:`value_metadata` (those interpreters have no dagster).
 
 Costs are kept tiny: ``len`` and the dtypes of a DataFrame (no scan of the data), and no
 import of pandas or polars: a value is recognised by its type's module and name.
@@ -11,44 +13,11 @@ import of pandas or polars: a value is recognised by its type's module and name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-import dagster as dg
-from kedro.framework.hooks import hook_impl
-
-from dagster_kedro.save_markers import replace_step_plugin
 from dagster_kedro.snapshot import DatasetSnapshot
 
-_PLUGIN_NAME = "dagster_kedro.saved_values"
 SAMPLE_SIZE = 10
-NOT_SAVED = object()
-"""What :meth:`SavedValues.pop` returns for a dataset that was not saved (a failed node)."""
-
-
-class SavedValues:
-    """Kedro hooks of one step: the value each wanted dataset was last saved with."""
-
-    def __init__(self, datasets: Iterable[str]):
-        self._wanted = set(datasets)
-        self._values: dict[str, Any] = {}
-        self._saves: dict[str, int] = {}
-
-    def replace_in(self, hook_manager: Any) -> None:
-        """Register in place of the previous step's (a process's steps share one hook manager)."""
-        replace_step_plugin(hook_manager, _PLUGIN_NAME, self)
-
-    @hook_impl
-    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        if dataset_name in self._wanted:
-            self._values[dataset_name] = data
-            self._saves[dataset_name] = self._saves.get(dataset_name, 0) + 1
-
-    def pop(self, dataset: str) -> tuple[Any, bool]:
-        """The saved value (or :data:`NOT_SAVED`) and whether it is the whole data: a generator
-        node saves its dataset chunk by chunk, and its last chunk says nothing about the whole."""
-        whole = self._saves.pop(dataset, 0) == 1
-        return self._values.pop(dataset, NOT_SAVED), whole
 
 
 def kind_of(value: Any) -> str | None:
@@ -60,14 +29,16 @@ def kind_of(value: Any) -> str | None:
     return None
 
 
-def value_metadata(value: Any) -> dict[str, Any]:
-    """``dagster/row_count`` and ``dagster/column_schema`` of a pandas or polars DataFrame; the
-    row count of a Series; ``kedro/shape`` of an array; ``kedro/length`` of other sized values."""
+def value_facts(value: Any) -> dict[str, Any]:
+    """``dagster/row_count`` and the columns (``dagster/column_schema``, as ``[name, dtype]``
+    pairs) of a pandas or polars DataFrame; the row count of a Series; ``kedro/shape`` of an
+    array; ``kedro/length`` of other sized values. Plain data: a project's own interpreter
+    (``pipes_runner``) reports them through Pipes."""
     kind = kind_of(value)
     if kind is not None:
         dtypes = value.dtypes.items() if kind == "pandas" else value.schema.items()
-        columns = [dg.TableColumn(name=str(name), type=str(dtype)) for name, dtype in dtypes]
-        return {"dagster/row_count": len(value), "dagster/column_schema": dg.TableSchema(columns=columns)}
+        columns = [[str(name), str(dtype)] for name, dtype in dtypes]
+        return {"dagster/row_count": len(value), "dagster/column_schema": columns}
     cls = type(value)
     if cls.__module__.split(".")[0] in ("pandas", "polars") and cls.__name__ == "Series":
         return {"dagster/row_count": len(value)}
@@ -77,6 +48,17 @@ def value_metadata(value: Any) -> dict[str, Any]:
     if isinstance(value, (list, tuple, dict, set, frozenset, str, bytes)):
         return {"kedro/length": len(value)}
     return {}
+
+
+def value_metadata(value: Any) -> dict[str, Any]:
+    """:func:`value_facts` as Dagster metadata (the columns as a ``TableSchema``)."""
+    import dagster as dg
+
+    facts = value_facts(value)
+    if "dagster/column_schema" in facts:
+        columns = [dg.TableColumn(name=name, type=dtype) for name, dtype in facts["dagster/column_schema"]]
+        facts["dagster/column_schema"] = dg.TableSchema(columns=columns)
+    return facts
 
 
 def versioned_uri(uri: str, info: DatasetSnapshot, save_version: str) -> str:

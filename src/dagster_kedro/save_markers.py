@@ -21,18 +21,11 @@ from typing import Any
 import dagster as dg
 from kedro.framework.hooks import hook_impl
 
+from dagster_kedro.saved_values import replace_step_plugin
 from dagster_kedro.steps import StepPlan
 
 PARTIAL_SAVE_METADATA = "kedro/partial_save"
 _PLUGIN_NAME = "dagster_kedro.partial_save_markers"
-
-
-def replace_step_plugin(hook_manager: Any, name: str, plugin: Any) -> None:
-    """Register a step's own Kedro hooks under ``name``, in place of the previous step's: a
-    process running several steps of a run shares one session (and hook manager)."""
-    if hook_manager.get_plugin(name) is not None:
-        hook_manager.unregister(name=name)
-    hook_manager.register(plugin, name=name)
 
 
 class PartialSaveMarkers:

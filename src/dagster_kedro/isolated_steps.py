@@ -1,0 +1,115 @@
+"""A step of a project with its own interpreter (``python_executable``), run through Dagster Pipes.
+
+The code location decides what an in-process step decides (which nodes the selected assets
+need, the run's save version, the load versions pinned by earlier steps of the run, the
+runtime params, the run's concurrency slot), then starts ``project_python.py run`` under the
+project's interpreter with ``PipesSubprocessClient``: the nodes run there (``pipes_runner``)
+and their materializations and logs come back through Pipes; a failing node's exception and
+traceback come back through a file the two sides agree on, raised here as the step's error. The
+subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
+
+Not yet (see docs/state-and-monorepos.md): memory data that crosses steps and asset checks
+(both load errors, :func:`check_isolated_plan`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster._core.errors import DagsterPipesExecutionError
+
+from dagster_kedro.concurrency import claim_run_slot
+from dagster_kedro.errors import KedroComponentError, KedroNodeError, KedroPipelineError
+from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version
+from dagster_kedro.isolated_env import ENTRY_POINT, interpreter
+from dagster_kedro.pipeline_errors import rebuilt_exception
+from dagster_kedro.steps import StepPlan
+from dagster_kedro.versions import pinned_load_versions
+
+# the code location's packages must not shadow the project's (empty means unset to Python)
+_CHILD_ENV = {"PYTHONPATH": "", "PYTHONHOME": ""}
+
+
+def check_isolated_plan(plan: StepPlan, checks: Mapping[str, Any], source: Any) -> None:
+    """Refuse what steps in the project's interpreter cannot run yet, at load time."""
+    crossing = sorted(plan.stored_memory)
+    if crossing:
+        raise KedroComponentError(
+            f"in-memory dataset(s) {crossing} cross steps, which a project run by its own "
+            "interpreter cannot pass between steps yet.",
+            source=source,
+            field="group_by",
+            fix="use group_by: memory (the default) or pipeline, or declare the datasets in the catalog.",
+        )
+    if checks:
+        raise KedroComponentError(
+            "asset checks of a project run by its own interpreter are not supported yet.",
+            source=source,
+            field="checks",
+            value=sorted(checks),
+            fix="remove `checks` (or `python_executable`).",
+        )
+
+
+def execute_isolated_step(
+    context: dg.AssetExecutionContext,
+    ref: StepRef,
+    runtime_params: Mapping[str, Any] | None,
+    load_versions: Mapping[str, str] | None = None,
+) -> Iterator[dg.MaterializeResult]:
+    """Run the nodes that the selected assets of ``ref``'s step need in the project's interpreter.
+    ``load_versions`` (the job's and the run config's) win over the versions pinned from the run
+    chain, as in :func:`execution.execute_step`."""
+    target, plan, step = ref.target, ref.plan, ref.step
+    selected = [d for d in step.assets if ref.keys[d] in context.selected_asset_keys]
+    node_names = plan.nodes_to_run(step, set(selected))
+    save_version = run_save_version(context.instance, context.run_id)
+    claim_run_slot(context, target.concurrency, plan.snapshot.package_name)
+    pins = pinned_load_versions(context.instance, context.run, plan, node_names, save_version)
+    python = interpreter(target.python_executable, target.project_path)
+    extras = {
+        "snapshot": plan.snapshot.model_dump(mode="json"),
+        "env": target.env,
+        "conf_source": target.conf_source,
+        "pipelines": list(target.pipelines),
+        "nodes": node_names,
+        "run_id": context.run_id,
+        "save_version": save_version,
+        "load_versions": {**pins.load_versions, **(load_versions or {})},
+        "runtime_params": effective_runtime_params(target, runtime_params),
+        "assets": {d: ref.keys[d].to_user_string() for d in selected},
+    }
+    client = dg.PipesSubprocessClient(env=_CHILD_ENV, cwd=target.project_path)
+    with tempfile.TemporaryDirectory(prefix="dagster-kedro-step-") as folder:
+        failure = Path(folder) / "failure.json"
+        extras["failure_file"] = str(failure)
+        try:
+            invocation = client.run(context=context, command=[python, str(ENTRY_POINT), "run"], extras=extras)
+        except DagsterPipesExecutionError:
+            if failure.exists():
+                error = _node_error(json.loads(failure.read_text()))
+                raise error from error.__cause__  # not from Pipes' "process failed with code 1"
+            raise
+    yield from invocation.get_results()
+
+
+def _node_error(failure: Mapping[str, Any]) -> Exception:
+    """The node's exception (or the step's, outside its nodes) as the step's error, with its
+    traceback in the project's interpreter as a note (Python prints notes with the message).
+    A node's exception is rebuilt here when its type is importable (builtins, most often) and
+    chained, as in-process steps chain the original, for ``on_pipeline_error``."""
+    if failure["node"] is None:
+        error: Exception = KedroPipelineError(
+            f"the step failed in the project's interpreter: {failure['type']}: {failure['message']}"
+        )
+    else:
+        original = rebuilt_exception(f"{failure['module']}.{failure['type']}", failure["message"])
+        error = KedroNodeError(failure["node"], original, error_type=failure["type"], error_message=failure["message"])
+        error.__cause__ = original  # raised from it
+    error.add_note(f"Traceback in the project's interpreter ({failure['python']}):\n{failure['traceback']}")
+    return error

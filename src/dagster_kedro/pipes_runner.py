@@ -1,0 +1,191 @@
+"""What runs inside a project's own interpreter for a Dagster run: steps, and pipeline hooks.
+
+A step's Kedro nodes run here and are reported through Dagster Pipes (:func:`run_step`); the
+run's pipeline hooks fire here too (:func:`fire_pipeline_hook`, for ``isolated_runs``).
+
+The project side of ``isolated_steps``: ``project_python.py run`` calls :func:`run_step` in a
+subprocess that ``PipesSubprocessClient`` started. What the step needs arrives as the Pipes
+context's extras (the snapshot, the nodes to run, the run's save version and pinned load
+versions, the runtime params and the asset key of each dataset to report); the nodes then run as
+in-process steps run them (``execution``): a Kedro session on the project, its catalog with the
+run's save version, ``kedro.runner.Task`` for each node, so the dataset and node hooks fire here,
+in the project's interpreter. Each persisted output is reported as a materialization as soon as
+its node has finished, with the rows and columns of the value the node returned (as in-process
+steps report them: ``run_metadata``); a node's exception is raised as a :class:`KedroNodeError` naming the node
+(Pipes reports it as an engine event) and written, with its traceback, to the file the code
+location named, which raises it as the step's error.
+
+Imports neither dagster nor anything that does: only ``dagster_pipes``, Kedro and the
+dagster-free modules of this package.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dagster_kedro.errors import KedroNodeError, KedroPipelineError
+from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
+from dagster_kedro.kedro_sessions import KedroProcessRuntime
+from dagster_kedro.pipeline_errors import rebuilt_exception
+from dagster_kedro.pipeline_run_params import kedro_run_params
+from dagster_kedro.project_scope import in_project
+from dagster_kedro.run_metadata import value_facts
+from dagster_kedro.saved_values import SavedValues
+from dagster_kedro.snapshot import ProjectSnapshot
+
+
+@dataclass(frozen=True)
+class ProjectTarget:
+    """What ``KedroProcessRuntime`` reads of a target, here without the code location's
+    ``KedroTarget`` (which needs dagster)."""
+
+    project_path: str
+    package_name: str
+    env: str | None
+    conf_source: str | None
+    pipelines: tuple[str, ...]
+
+
+def run_step() -> None:
+    """Run the nodes the Pipes context's extras name, reporting each persisted output."""
+    from dagster_pipes import open_dagster_pipes
+
+    with open_dagster_pipes() as pipes:
+        extras = pipes.extras
+        try:
+            _run_nodes(pipes, extras)
+        except KedroNodeError:
+            raise
+        except Exception as error:  # not a node's: opening the project, its session or catalog
+            _write_failure(extras["failure_file"], None, error)
+            raise
+
+
+def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
+    """Each node through Kedro's ``Task``; each persisted output reported once its node is done."""
+    from kedro.runner import Task
+
+    assets: dict[str, str] = extras["assets"]  # dataset -> asset key (user string) to report
+    with _project_session(extras) as (snapshot, nodes, session, context):
+        catalog = session_catalog(context, extras["save_version"], extras["load_versions"])
+        hook_manager = session_hook_manager(session)
+        saved = SavedValues(assets)
+        saved.replace_in(hook_manager)
+        for node in nodes:
+            for dataset in [*node.inputs, *node.outputs]:
+                catalog.get(dataset, fallback_to_runtime_pattern=True)
+        for node in nodes:
+            started = time.perf_counter()
+            try:
+                Task(node, catalog, is_async=False, hook_manager=hook_manager, run_id=extras["run_id"]).execute()
+            except Exception as error:
+                _write_failure(extras["failure_file"], node.name, error)
+                raise KedroNodeError(node.name, error) from error
+            metadata: dict[str, Any] = {
+                "kedro/node": node.name,
+                "kedro/node_seconds": round(time.perf_counter() - started, 4),
+            }
+            for dataset in (d for d in node.outputs if d in assets):
+                value, whole = saved.pop(dataset)
+                about = {**metadata, **_version_metadata(snapshot, dataset, extras["save_version"])}
+                about.update(_pipes_metadata(value_facts(value)) if whole else {})
+                pipes.report_asset_materialization(asset_key=assets[dataset], metadata=about)
+        pipes.log.info(f"Kedro ran {len(nodes)} node(s) in the project's interpreter: {[n.name for n in nodes]}")
+
+
+def fire_pipeline_hook(request: dict[str, Any]) -> None:
+    """``before_pipeline_run``, ``after_pipeline_run`` or ``on_pipeline_error`` (``request["hook"]``)
+    for the run's nodes of this project, with what ``kedro run`` passes them (``isolated_runs``)."""
+    from kedro.pipeline import Pipeline
+
+    with _project_session(request) as (snapshot, nodes, session, context):
+        pipeline = Pipeline(nodes)
+        catalog = session_catalog(context, request["save_version"])
+        run_params = kedro_run_params(
+            run_id=request["run_id"],
+            project_path=snapshot.project_path,
+            env=context.env,
+            runtime_params=request["runtime_params"],
+            load_versions=request.get("load_versions", {}),
+            component_pipelines=request["pipelines"],
+            node_names=request["nodes"],
+            registered=snapshot.registered,
+        )
+        hooks = session_hook_manager(session).hook
+        kwargs = {"run_params": run_params, "pipeline": pipeline, "catalog": catalog}
+        if request["hook"] == "before_pipeline_run":
+            hooks.before_pipeline_run(**kwargs)
+        elif request["hook"] == "after_pipeline_run":
+            outputs = sorted(pipeline.outputs())
+            run_result = {name: catalog.get(name, fallback_to_runtime_pattern=True) for name in outputs}
+            hooks.after_pipeline_run(run_result=run_result, **kwargs)
+        else:
+            hooks.on_pipeline_error(error=_rebuilt_error(request["error"]), **kwargs)
+
+
+def _rebuilt_error(described: dict[str, Any]) -> BaseException:
+    """The run's error as ``isolated_runs`` described it: the original type when it imports here."""
+    if described["node"] is not None:
+        error: BaseException = KedroNodeError(
+            described["node"], error_type=described["type"], error_message=described["message"]
+        )
+    else:
+        qualified = f"{described['module']}.{described['type']}"
+        error = rebuilt_exception(qualified, described["message"]) or KedroPipelineError(
+            f"{described['type']}: {described['message']}"
+        )
+    for note in described["notes"]:
+        error.add_note(note)
+    return error
+
+
+@contextmanager
+def _project_session(request: dict[str, Any]) -> Iterator[tuple[ProjectSnapshot, list[Any], Any, Any]]:
+    """The snapshot, the requested nodes and the run's Kedro session and context, inside the
+    project (its working directory and logging, as ``kedro run`` has them)."""
+    snapshot = ProjectSnapshot.model_validate(request["snapshot"])
+    target = ProjectTarget(
+        snapshot.project_path, snapshot.package_name, request["env"], request["conf_source"], tuple(request["pipelines"])
+    )
+    runtime = KedroProcessRuntime()
+    with in_project(target.project_path, target.package_name):
+        nodes = runtime.nodes.load(target, snapshot, request["nodes"])
+        session, context = runtime.session(request["run_id"], target, snapshot, request["runtime_params"])
+        yield snapshot, nodes, session, context
+
+
+def _write_failure(path: str, node_name: str | None, error: BaseException) -> None:
+    """The failing node (None: the step failed outside its nodes), its exception and traceback,
+    for the code location to raise as the step's error (Pipes reports the exception only as an
+    engine event of the step)."""
+    failure = {
+        "node": node_name,
+        "type": type(error).__name__,
+        "module": type(error).__module__,
+        "message": str(error),
+        "traceback": "".join(traceback.format_exception(error)),
+        "python": sys.executable,
+    }
+    Path(path).write_text(json.dumps(failure))
+
+
+def _version_metadata(snapshot: ProjectSnapshot, dataset: str, save_version: str) -> dict[str, Any]:
+    info = snapshot.dataset(dataset)
+    return {"kedro/save_version": save_version, "kedro/dataset": dataset} if info.versioned else {}
+
+
+def _pipes_metadata(facts: dict[str, Any]) -> dict[str, Any]:
+    """``run_metadata.value_facts`` as Pipes metadata: the columns as a table schema."""
+    columns = facts.pop("dagster/column_schema", None)
+    if columns is not None:
+        schema = {"columns": [{"name": name, "type": dtype} for name, dtype in columns]}
+        facts["dagster/column_schema"] = {"raw_value": schema, "type": "table_schema"}
+    return facts

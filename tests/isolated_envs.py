@@ -1,0 +1,73 @@
+"""The project virtualenvs of the isolated-environment tests, built once and cached.
+
+Each Kedro project of ``tests/fixtures/kedro_projects/iso_*`` runs in its own interpreter, with a
+pandas that conflicts with the other's (2.2 against 3.1) and without dagster: only Kedro, the
+datasets it reads, ``dagster-pipes`` and pydantic (what the project side of dagster-kedro needs).
+The projects themselves are not installed anywhere: Kedro puts their ``src`` on ``sys.path``.
+
+A venv is built under ``$DAGSTER_KEDRO_VENV_CACHE`` (default ``~/.cache/dagster-kedro-venvs``) in
+a folder named by a hash of its requirements and of the base Python, so a change to the
+requirements builds a new one and test runs reuse it. Builds hold a file lock, so parallel test
+workers wait for one build. ``python tests/isolated_envs.py`` builds them all (``.ci/run`` does,
+before the tests).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+COMMON = ["kedro==1.7.0", "kedro-datasets[pandas-csvdataset]==9.6.0", "dagster-pipes==1.13.27", "pydantic>=2,<3"]
+REQUIREMENTS = {
+    "iso_a": [*COMMON, "pandas==2.2.3"],
+    "iso_b": [*COMMON, "pandas==3.1.1"],
+}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("DAGSTER_KEDRO_VENV_CACHE") or Path.home() / ".cache" / "dagster-kedro-venvs")
+
+
+def venv_path(name: str) -> Path:
+    """Where the venv of ``name`` lives (built or not)."""
+    identity = "\n".join([sys.version, *sorted(REQUIREMENTS[name])])
+    return cache_dir() / f"{name}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
+
+
+def project_venv(name: str) -> Path:
+    """The venv of ``name``, built now if the cache has none."""
+    venv = venv_path(name)
+    if (venv / ".complete").exists():
+        return venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be building it
+        if not (venv / ".complete").exists():
+            _build(venv, REQUIREMENTS[name])
+    return venv
+
+
+def _build(venv: Path, requirements: list[str]) -> None:
+    """uv when it is installed (much faster), else ``python -m venv`` and pip."""
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    if importlib.util.find_spec("uv"):
+        uv = [sys.executable, "-m", "uv"]
+        subprocess.run([*uv, "venv", "--clear", "--python", sys.executable, str(venv)], check=True, env=env)
+        install = [*uv, "pip", "install", "--python", str(venv / "bin" / "python")]
+    else:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, env=env)
+        install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*install, *requirements], check=True, env=env)
+    (venv / ".complete").write_text("\n".join(requirements) + "\n")
+
+
+if __name__ == "__main__":
+    for project in REQUIREMENTS:
+        started = time.monotonic()
+        print(f"{project}: {project_venv(project)} ({time.monotonic() - started:.1f} s)", flush=True)

@@ -1,0 +1,214 @@
+"""Kedro projects with conflicting requirements in one code location, each read by its own
+interpreter (``python_executable``): iso_a pins pandas 2, iso_b pandas 3 (tests/isolated_envs.py
+builds their venvs once; the projects are installed nowhere). The code location's interpreter
+imports no Kedro module, whether it loads from state or has the projects read live."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import MULTIPROCESS, copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
+from isolated_envs import project_venv
+
+LOAD = """
+import json, sys, warnings
+from pathlib import Path
+from dagster import load_from_defs_folder
+from dagster._utils.test.definitions import scoped_definitions_load_context
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with scoped_definitions_load_context():
+        defs = load_from_defs_folder(project_root=Path.cwd())
+        graph = {
+            key.to_user_string(): sorted(d.to_user_string() for d in deps)
+            for key, deps in defs.resolve_asset_graph().asset_dep_graph["upstream"].items()
+        }
+print(json.dumps({
+    "graph": graph,
+    "jobs": sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")),
+    "kedro_modules": sorted(m for m in sys.modules if m.split(".")[0] in ("kedro", "kedro_datasets", "iso_a", "iso_b")),
+    "warnings": [str(w.message) for w in caught if "dagster-kedro" in str(w.message)],
+}))
+"""
+
+
+MATERIALIZATIONS = """
+import json
+from dagster import AssetKey, DagsterInstance
+instance = DagsterInstance.get()
+found = {}
+for key in ([n, "summary"] for n in ("iso_a", "iso_b")):
+    metadata = instance.get_latest_materialization_event(AssetKey(key)).asset_materialization.metadata
+    found["/".join(key)] = {
+        name: [[c.name, c.type] for c in value.value.columns] if name == "dagster/column_schema" else value.value
+        for name, value in metadata.items()
+    }
+print(json.dumps(found, default=str))
+"""
+
+
+@pytest.fixture(scope="module")
+def venvs():
+    return {name: project_venv(name) for name in ("iso_a", "iso_b")}
+
+
+def test_conflicting_projects_load_in_one_location_importing_no_kedro(venvs, kedro_project, dg_project):
+    for name in ("iso_a", "iso_b"):
+        dg_project.add_component(
+            name,
+            {
+                "project_path": str(kedro_project(name)),
+                "python_executable": str(venvs[name]),  # a venv folder: its bin/python
+                "key_prefix": [name],
+                "defs_state": {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False},
+            },
+        )
+
+    def load():
+        return json.loads(dg_project.python(LOAD).stdout.strip().splitlines()[-1])
+
+    live = load()  # no state yet: each project is read live, by its own interpreter
+    assert sorted(w.split(";")[0] for w in live["warnings"]) == [
+        f"dagster-kedro: no snapshot state for the Kedro project at {dg_project.root.parent / 'kedro' / n}"
+        for n in ("iso_a", "iso_b")
+    ]
+    dg_project.dg("utils", "refresh-defs-state")
+    from_state = load()
+
+    for result in (live, from_state):
+        assert result["kedro_modules"] == []
+        assert result["graph"] == {
+            f"{n}/{d}": deps
+            for n in ("iso_a", "iso_b")
+            for d, deps in (("readings", []), ("summary", [f"{n}/readings"]))
+        }
+        assert result["jobs"] == ["iso_a__default", "iso_b__default"]
+    assert from_state["warnings"] == []
+
+
+def test_a_missing_project_interpreter_is_one_error_with_the_create_command(kedro_project, tmp_path):
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(kedro_project("iso_a")), "python_executable": "../no_venv"}):
+            pass
+    text = error_text(raised.value)
+    assert "attributes.python_executable" in text and "no_venv" in text
+    assert "no Python interpreter at" in text
+    assert "Fix: create the project's environment: python3 -m venv" in text
+    assert "no_venv/bin/pip install -e " in text and "dagster-pipes" in text
+
+
+def test_an_interpreter_without_kedro_is_one_error_with_the_install_command(kedro_project, tmp_path):
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(kedro_project("iso_a")), "python_executable": str(bare)}):
+            pass
+    text = error_text(raised.value)
+    assert "attributes.python_executable" in text
+    assert "lacks kedro, dagster_pipes, pydantic" in text
+    assert f"Fix: install them into it: {bare}/bin/python -m pip install kedro dagster-pipes 'pydantic>=2,<3'" in text
+
+
+def test_an_error_found_by_the_project_interpreter_keeps_its_field_and_fix(venvs, kedro_project):
+    attributes = {"project_path": str(kedro_project("iso_a")), "python_executable": str(venvs["iso_a"]), "env": "prd"}
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process(attributes):
+            pass
+    text = error_text(raised.value)
+    assert "defs.yaml: attributes.env = 'prd'" in text
+    assert "Kedro env 'prd' has no folder" in text and "Available envs: ['base', 'local']" in text
+
+
+def _kedro_run_in_own_venv(project, venv):
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", "kedro", "run"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs, kedro_project, dg_project, tmp_path):
+    projects = {name: kedro_project(name) for name in ("iso_a", "iso_b")}
+    for name, project in projects.items():
+        dg_project.add_component(
+            name, {"project_path": str(project), "python_executable": str(venvs[name]), "key_prefix": [name]}
+        )
+    dg_project.launch(assets="*", config=MULTIPROCESS)  # the failure test below runs in process
+    run_id = latest_run_logs(dg_project)["run_id"]
+
+    for name, project in projects.items():
+        hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
+        assert [h["node"] for h in hooks if h["hook"] == "before_node_run"] == ["check_pandas", "summarise"]
+        pipeline_hooks = [h for h in hooks if h["hook"].endswith("pipeline_run")]
+        assert [h["hook"] for h in pipeline_hooks] == ["before_pipeline_run", "after_pipeline_run"]  # once a run
+        assert {h["run_id"] for h in pipeline_hooks} == {run_id}  # the Dagster run's id, as steps have it
+        assert {h["python"] for h in hooks} == {str(venvs[name] / "bin" / "python")}
+        reference = copy_kedro_project(name, tmp_path / "reference")
+        _kedro_run_in_own_venv(reference, venvs[name])
+        ours, theirs = kedro_outputs(project), kedro_outputs(reference)
+        assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
+        assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
+    assert "object" in (projects["iso_a"] / "data/08_reporting/summary.csv").read_text()  # pandas 2
+    materializations = json.loads(dg_project.python(MATERIALIZATIONS).stdout.strip().splitlines()[-1])
+    for name, dtype in (("iso_a", "object"), ("iso_b", "str")):
+        metadata = materializations[f"{name}/summary"]
+        assert (metadata["kedro/node"], metadata["dagster/row_count"]) == ("summarise", 3)
+        assert metadata["dagster/column_schema"][:3] == [["city", dtype], ["temp", "float64"], ["city_dtype", dtype]]
+    assert ",str,3." in (projects["iso_b"] / "data/08_reporting/summary.csv").read_text()  # pandas 3
+
+
+REEXECUTE_FROM_FAILURE = """
+import json, os
+from dagster import DagsterInstance, ReexecutionOptions, execute_job
+from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
+
+instance = DagsterInstance.get()
+failed = [r for r in instance.get_runs() if r.status.value == "FAILURE"][0]
+repo = ReconstructableRepository.for_module("kedro_defs.definitions", "defs", working_directory=os.getcwd())
+result = execute_job(  # without the failing run's bad parameter, as edited in the Launchpad
+    ReconstructableJob(repo, failed.job_name), instance, run_config={},
+    reexecution_options=ReexecutionOptions.from_failure(failed.run_id, instance),
+)
+steps = sorted(e.step_key for e in result.all_events if e.event_type_value == "STEP_START")
+print(json.dumps({"success": result.success, "steps": steps}))
+"""
+
+
+def test_a_failing_node_names_itself_with_the_remote_traceback_then_reexecution_works(venvs, kedro_project, dg_project):
+    project = kedro_project("iso_a")
+    dg_project.add_component("iso_a", {"project_path": str(project), "python_executable": str(venvs["iso_a"])})
+    bad = {"resources": {"kedro_iso_a": {"config": {"runtime_params": {"expected_pandas_major": 9}}}}}
+
+    failed = dg_project.launch(job="iso_a__default", config=bad, check=False)
+
+    assert failed.returncode != 0
+    logs = latest_run_logs(dg_project)
+    failures = [error for kind, _step, error in logs["errors"] if kind == "STEP_FAILURE"]
+    assert len(failures) == 1
+    for fragment in (
+        "Kedro node 'check_pandas' failed: RuntimeError: this project needs pandas 9.x, the interpreter has 2.2.3",
+        "in check_pandas",  # the traceback of the node's own code, in the project's interpreter
+        'raise RuntimeError(f"this project needs pandas',
+    ):
+        assert fragment in failures[0], fragment
+    assert not (project / "data/08_reporting/summary.csv").exists()
+    hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
+    assert [h["hook"] for h in hooks if "pipeline" in h["hook"]] == ["before_pipeline_run", "on_pipeline_error"]
+    # the node's exception, as `kedro run` passes it, rebuilt in the project's interpreter
+    assert hooks[-1]["error"] == "this project needs pandas 9.x, the interpreter has 2.2.3"
+
+    result = json.loads(dg_project.python(REEXECUTE_FROM_FAILURE).stdout.strip().splitlines()[-1])
+
+    assert result["success"] is True
+    assert "2.2.3" in (project / "data/08_reporting/summary.csv").read_text()
+
+
+def test_memory_data_crossing_steps_is_a_load_error_for_now(venvs, kedro_project):
+    attributes = {"project_path": str(kedro_project("iso_a")), "python_executable": str(venvs["iso_a"]), "group_by": "node"}
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process(attributes):
+            pass
+    text = error_text(raised.value)
+    assert "attributes.group_by" in text and "in-memory dataset(s) ['checked'] cross steps" in text
+    assert "Fix: use group_by: memory (the default) or pipeline" in text
