@@ -31,6 +31,7 @@ KEDRO_PROJECTS = {
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
     "validated": REPO / "tests" / "fixtures" / "kedro_projects" / "validated",
+    "tracked": REPO / "tests" / "fixtures" / "kedro_projects" / "tracked",
 }
 POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
 
