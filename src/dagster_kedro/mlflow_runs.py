@@ -80,8 +80,8 @@ def pipeline_run(instance: dg.DagsterInstance, dagster_run: dg.DagsterRun, hook_
 
 def _parent_mlflow_run(instance: dg.DagsterInstance, dagster_run: dg.DagsterRun) -> str | None:
     """The MLflow run of the run this one re-executes: its own tag when it inherited its parent's
-    tags (the UI's re-execution copies them), else the parent run's tag (``execute_job`` with
-    ``ReexecutionOptions`` copies none)."""
+    tags (run retries do, the UI's re-execution may), else the parent run's tag (``execute_job``
+    with ``ReexecutionOptions`` copies none)."""
     if RUN_ID_TAG in dagster_run.tags:
         return dagster_run.tags[RUN_ID_TAG]
     parent = instance.get_run_by_id(dagster_run.parent_run_id) if dagster_run.parent_run_id else None
