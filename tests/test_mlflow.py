@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import MULTIPROCESS
+from conftest import IN_PROCESS, MULTIPROCESS
 from processes import needs, needs_extra
 from test_failure import REEXECUTE_FROM_FAILURE
 
@@ -91,3 +91,25 @@ def test_one_mlflow_run_per_dagster_run_across_processes_and_reexecution(kedro_p
     for asset in ("model", "r2"):
         assert dagster["metadata"][asset]["mlflow/run_id"] == run.info.run_id
     assert dagster["metadata"]["model"]["mlflow/artifact_uri"] == resumed.info.artifact_uri
+
+
+def test_in_process_runs_log_into_the_run_kedro_mlflow_opened(kedro_project, dg_project, tmp_path, monkeypatch):
+    """The default executor of a component's jobs: steps run in the run worker, where
+    kedro-mlflow's run is active already; dagster-kedro only records it."""
+    needs_extra("mlflow", "test")
+    folder = kedro_mlflow_folder()
+    project = kedro_project("tracked")
+    tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p))
+    dg_project.env.update(MLFLOW_TRACKING_URI=tracking_uri)
+    dg_project.add_component("tracked", {"project_path": str(project)})
+
+    dg_project.launch(job="tracked__default", config=IN_PROCESS)
+
+    [(run, artifacts)] = mlflow_runs(tracking_uri)
+    assert run.info.status == "FINISHED"
+    assert (run.data.params, set(run.data.metrics), artifacts) == ({"alpha": "0.5", "fit_intercept": "True"}, {"r2"}, ["model.pkl"])
+    dagster = json.loads(dg_project.python(DAGSTER_SIDE).stdout)
+    [tags] = dagster["runs"].values()
+    assert tags["mlflow/run_id"] == run.info.run_id
+    assert {dagster["metadata"][asset]["mlflow/run_id"] for asset in ("model", "r2")} == {run.info.run_id}
