@@ -266,6 +266,16 @@ def render() -> str:
         "The same schema is printed by "
         "`dg utils inspect-component dagster_kedro.KedroProjectComponent`.",
         "",
+        "A misspelt name fails the load with the closest valid one in its message: an unknown "
+        "attribute or key (`'pipelnes' is not a field of KedroProjectComponent. Did you mean "
+        "'pipelines'?`, and likewise in a job, an executor, a schedule...; the list of fields when "
+        "none is close), and the names that "
+        "`pipelines`, `env`, `group_by`, `log_level`, executor types and names, a job's `pipeline`, "
+        "a schedule's or sensor's `job`, `node_overrides` keys and the datasets of `checks`, "
+        "`inputs`, `partitions` and `sensors` take (`Fix: ... Did you mean 'ingest'?`). "
+        "(`dg check yaml`, which `dg check defs` runs first, reports an unknown attribute in its "
+        "own words: `Additional properties are not allowed ('pipelnes' was unexpected)`.)",
+        "",
         "| Attribute | Type | Required | Default |",
         "| --- | --- | --- | --- |",
     ]

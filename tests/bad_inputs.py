@@ -1,11 +1,13 @@
 """The bad-input catalogue: every input we refuse at load time, and what the user is shown.
 
-Two tables. ``ORCHESTRATION``: component YAML about jobs, executors, schedules and overrides,
+Three tables. ``ORCHESTRATION``: component YAML about jobs, executors, schedules and overrides,
 checked against one snapshot of the ``chores`` fixture project (milliseconds a case, in
 tests/test_orchestration_errors.py). ``PROJECT``: component YAML and Kedro project files, each
 loaded in full by Dagster's component loader from a copy of the ``hooked`` fixture project
-(tests/test_bad_inputs.py), some also through every ``dg`` command. docs/failure-and-recovery.md
-shows both tables; tests/test_docs.py checks the page against them, so it cannot drift.
+(tests/test_bad_inputs.py), some also through every ``dg`` command. ``MISSPELT``: a misspelt name
+of each kind the YAML takes, with the closest valid name the error suggests (or, when no name is
+close enough, what it says instead of a guess), loaded like ``PROJECT``. docs/failure-and-recovery.md
+shows the first two tables; tests/test_docs.py checks the page against them, so it cannot drift.
 """
 
 from __future__ import annotations
@@ -144,6 +146,33 @@ PROJECT: list[BadInput] = [
     BadInput("cross-project input that is not a raw input", ("attributes.inputs", "are not raw inputs of the selected pipelines"),
              {"inputs": {"doubled": "elsewhere/doubled"}}),
 ]
+
+
+CRON = "0 3 * * *"
+PARALLEL = {"parallel": {"type": "multiprocess"}}
+
+MISSPELT: dict[str, tuple[dict[str, Any], str]] = {
+    "attribute": ({"pipelnes": ["ingest"]}, "'pipelnes' is not a field of KedroProjectComponent. Did you mean 'pipelines'?"),
+    "attribute, nothing close": ({"colour": "red"}, "Its fields: project_path, env, conf_source,"),
+    "key of a job": ({"jobs": [{"name": "nightly", "filtr": {"tags": ["a"]}}]}, "'filtr' is not a field of KedroJobSpec. Did you mean 'filter'?"),
+    "key of an executor": ({"executor": {"typ": "multiprocess"}}, "Did you mean 'type'?"),
+    "pipeline": ({"pipelines": ["ingst"]}, "Did you mean 'ingest'?"),
+    "env": ({"env": "locl"}, "Did you mean 'local'?"),
+    "group_by": ({"group_by": "nodes"}, "Did you mean 'node'?"),
+    "log_level": ({"log_level": "WARN"}, "Did you mean 'WARNING'?"),
+    "executor type": ({"executor": {"type": "multiproces"}}, "Did you mean 'multiprocess'?"),
+    "executor type, nothing close": ({"executor": {"type": "turbo"}}, "use one of ['celery', 'dask', 'docker', 'in_process'"),
+    "executor name": ({"executors": PARALLEL, "executor": "paralel"}, "Did you mean 'parallel'?"),
+    "job of a schedule": ({"jobs": [{"name": "nightly"}], "schedules": [{"name": "s", "job": "nighty", "cron_schedule": CRON}]},
+                          "Did you mean 'nightly'?"),
+    "dataset of a sensor": ({"jobs": [{"name": "nightly"}], "sensors": [{"name": "s", "job": "nightly", "datasets": ["numbrs"]}]},
+                            "Did you mean 'numbers'?"),
+    "node override": ({"node_overrides": {"double_numbrs": {"pool": "db"}}}, "Did you mean 'double_numbers'?"),
+    "node override tag": ({"node_overrides": {"tag:reportng": {"pool": "db"}}}, "Did you mean 'tag:reporting'?"),
+    "dataset of a check": ({"checks": {"doubld": [{"row_count": {"min": 1}}]}}, "Did you mean 'doubled'?"),
+    "cross-project input": ({"inputs": {"numbrs": "elsewhere/numbers"}}, "Did you mean 'numbers'?"),
+    "partitioned dataset": ({"partitions": {"type": "static", "keys": ["a"], "datasets": ["doubld"]}}, "Did you mean 'doubled'?"),
+}
 
 
 def _code(text: str) -> str:

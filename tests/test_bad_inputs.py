@@ -6,11 +6,15 @@ each of them loads definitions its own way (`dg list defs` inside an output capt
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from bad_inputs import PROJECT, BadInput
+from bad_inputs import MISSPELT, PROJECT, BadInput
 from conftest import error_text, loaded_in_process
 
+# where dagster_kedro raises a user error to Dagster: the component's load, and its build
+RAISED_TO_DAGSTER = [("attributes.py", "resolve_from_model"), ("component.py", "build_defs")]
 DG_COMMANDS = [("check", "defs"), ("list", "defs"), ("list", "defs", "--json"), ("launch", "--assets", "*")]
 
 
@@ -56,11 +60,35 @@ def test_bad_input_reaches_the_user_of_every_dg_command(case, kedro_project, dg_
         assert str(yaml_file) in output or "conf/base" in output, (command, output[-3000:])
         try:
             assert_shown(case, output)
+            assert_quiet(case, output)
         except AssertionError as failure:
             raise AssertionError(f"dg {' '.join(command)}: {failure}") from None
+
+
+def assert_quiet(case: BadInput, output: str) -> None:
+    """The error once, no frame of dagster_kedro's code but the one that raises it to Dagster
+    (Dagster hides that one too when dagster-kedro is installed in site-packages), no warning
+    or logging setup line of Kedro's."""
+    assert output.count(case.shown[0]) == 1, f"{case.shown[0]!r} shown {output.count(case.shown[0])} times in:\n{output}"
+    frames = re.findall(r'File "[^"]*/dagster_kedro/([^"]*)", line \d+, in (\w+)', output)
+    assert len(frames) <= 1 and set(frames) <= {*RAISED_TO_DAGSTER}, output
+    for noise in ("register_new_resolver", "as logging configuration"):
+        assert noise not in output, output
 
 
 def _chain(error: BaseException | None):
     while error is not None:
         yield error
         error = error.__cause__ or error.__context__
+
+
+@pytest.mark.parametrize("case", list(MISSPELT))
+def test_a_misspelt_name_gets_the_closest_valid_one(case, kedro_project):
+    attributes, shown = MISSPELT[case]
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(kedro_project("hooked")), **attributes}):
+            pass
+    text = error_text(raised.value)
+    assert shown in text, text
+    if "Did you mean" not in shown:  # nothing close: no guess
+        assert "Did you mean" not in text, text

@@ -70,6 +70,7 @@ def test_default_job_writes_kedro_viz_files_and_the_projects_info_log_like_kedro
     run_kedro(reference)
     project = with_logging_config(kedro_project("hooked"))
     dg_project.add_component("hooked", {"project_path": str(project)})
+    dg_project.env["COLUMNS"] = "500"  # rich prints each record on one line
 
     result = dg_project.launch(job="hooked__default", config=executor)
 
@@ -84,6 +85,13 @@ def test_default_job_writes_kedro_viz_files_and_the_projects_info_log_like_kedro
         assert line in log
         assert line in (reference / "info.log").read_text()
     assert not (dg_project.root / "info.log").exists()
-    # printed once: by the project's console handler into the compute logs (an INFO record is no event)
+    # printed once: by the project's console handler into the compute logs (an INFO record is no
+    # event), or as a Dagster event (records of the pipeline hooks, in the run worker)
     output = result.stdout + result.stderr
     assert output.count("Loading data from numbers") == 1
+    records = [line.split(" - INFO - ", 1)[1] for line in log.splitlines() if " - kedro." in line and " - INFO - " in line]
+    assert len(records) >= 15, log
+    assert {record: output.count(record) for record in records} == Counter(records)  # as often as logged
+    # and none of the lines the user cannot act on
+    assert "as logging configuration" not in output
+    assert "register_new_resolver" not in output

@@ -9,6 +9,7 @@ definitions are built.
 """
 
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args
@@ -16,13 +17,15 @@ from typing import Annotated, Any, get_args
 import dagster as dg
 from dagster._core.definitions.utils import is_valid_name
 from dagster.components.resolved.core_models import ResolutionContext
+from dagster.components.resolved.errors import ResolutionException
 from dagster.components.resolved.model import Resolver
 from dagster.components.utils.defs_state import DefsStateConfigArgs
 from dagster.components.utils.translation import TranslationFn, TranslationFnResolver
+from pydantic import BaseModel
 
 from dagster_kedro.checks import DatasetCheckSpec
 from dagster_kedro.concurrency import ConcurrencySpec
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.executors import ExecutorRef, ExecutorSpec
 from dagster_kedro.orchestration import KedroJobSpec, NodeOverrideSpec
 from dagster_kedro.partitions import PartitionsSpec
@@ -66,7 +69,7 @@ def _resolve_group_by(context: ResolutionContext, value: str) -> GroupBy:
             f"group_by must be one of {list(get_args(GroupBy))}.",
             field="group_by",
             value=resolved,
-            fix="use memory (default), namespace, node or pipeline.",
+            fix="use memory (default), namespace, node or pipeline." + did_you_mean(resolved, get_args(GroupBy)),
         )
     return resolved
 
@@ -80,8 +83,24 @@ def _resolve_inputs(context: ResolutionContext, value: dict) -> dict[str, dg.Ass
 
 
 @dataclass
-class KedroProjectAttributes:
+class KedroProjectAttributes(SuggestsFieldNames):
     """The attributes of ``defs.yaml`` (see ``KedroProjectComponent`` for what they build)."""
+
+    @classmethod
+    def resolve_from_model(cls, context: ResolutionContext, model: BaseModel) -> Any:
+        """The component from the validated YAML (``dg.Resolvable.resolve_from_model``). Dagster
+        wraps what a field's resolver raises in a ``ResolutionException`` that prints it twice,
+        with the resolver's traceback; a :class:`KedroComponentError` is raised as itself instead,
+        located at the line of ``defs.yaml`` that holds the field, like the errors found later."""
+        try:
+            return super().resolve_from_model(context, model)  # type: ignore[misc]
+        except ResolutionException as wrapped:
+            found = wrapped.__context__
+            if not isinstance(found, KedroComponentError) or context.source_position_tree is None:
+                raise
+            keys = [int(k) if k.isdigit() else k for k in re.findall(r"[^.\[\]]+", found.field or "")]
+            position, _ = context.source_position_tree.lookup_closest_and_path([*context.path, *keys], None)
+            raise found.for_user(str(position)) from found.__cause__
 
     project_path: Annotated[
         str,

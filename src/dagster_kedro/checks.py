@@ -23,7 +23,7 @@ from dagster._core.definitions.utils import is_valid_name
 from pydantic import ConfigDict
 
 from dagster_kedro import pandera_checks
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.run_metadata import kind_of, sample_records
 from dagster_kedro.steps import StepPlan, python_identifier
 
@@ -38,7 +38,7 @@ class RowCountBounds(dg.Model):
     max: int | None = None
 
 
-class DatasetCheckSpec(dg.Model, dg.Resolvable):
+class DatasetCheckSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """One check of a dataset: exactly one of the kinds, plus how it is named and whether it blocks."""
 
     model_config = ConfigDict(extra="forbid")
@@ -93,7 +93,8 @@ def build_checks(
                 f"'{dataset}' is not a dataset that a step of the selected pipelines materializes.",
                 source=source,
                 field=f"checks.{dataset}",
-                fix=f"key checks by the name of a dataset written by a node (assets here: {sorted(assets)[:20]}).",
+                fix=f"key checks by the name of a dataset written by a node (assets here: {sorted(assets)[:20]})."
+                + did_you_mean(dataset, sorted(assets)),
             )
         checks[dataset] = [_check(dataset, index, entry, source) for index, entry in enumerate(entries)]
     for dataset in assets:

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from dagster_kedro.attributes import KedroProjectAttributes
 from dagster_kedro.checks import build_checks, check_specs
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.execution import KedroRunParams, KedroTarget, StepRef, execute_step
 from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.orchestration import (
@@ -136,12 +136,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         try:
             return super().build_defs(context)  # refreshes state in dev, then build_defs_from_state
         except KedroComponentError as error:
-            if error.source is not None:
-                raise
-            raise KedroComponentError(
-                error.problem, source=_yaml_file(context), field=error.field, entry=error.entry,
-                value=error.value, fix=error.fix,
-            ) from error.__cause__
+            raise error.for_user(_yaml_file(context)) from error.__cause__
 
     def build_defs_from_state(self, context: dg.ComponentLoadContext, state_path: Path | None) -> dg.Definitions:
         """The Definitions from the state (or a live read when it is missing or stale), built once
@@ -266,7 +261,8 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
                 source=source,
                 field="inputs",
                 value=unknown[0],
-                fix="map only catalog datasets that the project reads and no selected node writes.",
+                fix="map only catalog datasets that the project reads and no selected node writes."
+                + did_you_mean(unknown[0], plan.external),
             )
 
     def get_asset_spec(self, dataset: DatasetSnapshot, node: NodeSnapshot | None) -> dg.AssetSpec:

@@ -27,14 +27,14 @@ from typing import Literal
 
 import dagster as dg
 
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames
 
 RUN_TAG = "dagster-kedro/concurrency"
 SLOT_STEP = "__kedro_run__"  # one slot per run, whichever step claims it
 _POLL_SECONDS = 0.5
 
 
-class ConcurrencySpec(dg.Model, dg.Resolvable):
+class ConcurrencySpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """Whether runs of this component may overlap with each other (or with other components
     sharing ``key``)."""
 

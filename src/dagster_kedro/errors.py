@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
+import os
 import re
+import types
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ValidationError, create_model, model_validator
+
+_PACKAGE_DIR = str(Path(__file__).parent) + os.sep
 
 
 class KedroComponentError(Exception):
@@ -39,6 +48,87 @@ class KedroComponentError(Exception):
         if fix:
             message += f"\n  Fix: {fix}"
         super().__init__(message)
+
+    def for_user(self, source: Path | str) -> KedroComponentError:
+        """This error as the user is shown it: located at ``source`` (the component's YAML) when
+        it names no file, without the traceback of the dagster_kedro code that found it (the
+        message says all of it); its cause (Kedro's, or the project's, error), to raise it from,
+        loses its frames of dagster_kedro too. Python still records the one frame that
+        raises it; Dagster hides it too when dagster-kedro is installed in ``site-packages``."""
+        error = self
+        if self.source is None:
+            error = KedroComponentError(
+                self.problem, source=source, field=self.field, entry=self.entry, value=self.value, fix=self.fix
+            )
+        _without_own_frames(self.__cause__)
+        return error.with_traceback(None)
+
+
+def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices`` to a misspelt ``value`` (difflib's
+    ratio of 0.6 or more), else ``""``: the tail of a :class:`KedroComponentError` fix."""
+    names = {str(choice): choice for choice in choices}
+    close = difflib.get_close_matches(str(value), list(names), n=1)
+    return f" Did you mean {names[close[0]]!r}?" if close else ""
+
+
+class SuggestsFieldNames:
+    """Mixin of a ``dg.Resolvable`` (before it in the bases): its YAML model, which forbids unknown
+    keys, says which field an unknown key resembles (``pipelnes``: ``Did you mean
+    'pipelines'?``), else lists the fields. Nested models (a job, an executor, ...) validate with
+    their own ``model()``, so each names its own fields."""
+
+    @classmethod
+    def model(cls) -> type[BaseModel]:
+        return _suggesting(super().model())  # type: ignore[misc]
+
+
+@functools.cache  # one class per Dagster model class, as Dagster derives one per Resolvable class
+def _suggesting(model: type[BaseModel]) -> type[BaseModel]:
+    def suggest(cls: type[BaseModel], data: Any, handler: Any) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as error:
+            fields = list(cls.model_fields)
+            label = cls.__name__.removesuffix("Model")
+            errors = [_suggest_field(e, fields, label) for e in error.errors()]
+            raise ValidationError.from_exception_data(error.title, errors) from None
+
+    validators = {"suggest": model_validator(mode="wrap")(suggest)}
+    return create_model(model.__name__, __base__=model, __validators__=validators)
+
+
+def _suggest_field(error: Any, fields: list[str], label: str) -> Any:
+    """A pydantic error, where an unknown key of this model becomes a ``value_error`` naming the
+    closest field: Dagster rebuilds the errors it shows from their type and context, which would
+    turn an ``extra_forbidden`` back into pydantic's own sentence."""
+    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
+        return error
+    name = str(error["loc"][0])
+    hint = did_you_mean(name, fields) or f" Its fields: {', '.join(fields)}."
+    problem = ValueError(f"'{name}' is not a field of {label}.{hint}")
+    return {"type": "value_error", "loc": error["loc"], "input": error["input"], "ctx": {"error": problem}}
+
+
+def _without_own_frames(error: BaseException | None) -> None:
+    """``error`` and the errors it was raised from or during, their tracebacks without the frames
+    of dagster_kedro's own code (what is left points into Kedro and the project)."""
+    seen: set[int] = set()
+    current = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kept = None
+        for frame_tb in reversed(list(_frames(current.__traceback__))):
+            if not frame_tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                kept = types.TracebackType(kept, frame_tb.tb_frame, frame_tb.tb_lasti, frame_tb.tb_lineno)
+        current.__traceback__ = kept
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+
+
+def _frames(tb: types.TracebackType | None) -> Iterator[types.TracebackType]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
 
 
 class KedroNodeError(Exception):

@@ -70,9 +70,11 @@ def run_save_version(instance: dg.DagsterInstance, run_id: str) -> str:
     """One save version per Dagster run, shared by every step: the run's creation time."""
     from dagster_kedro.kedro_runtime import save_version_for
 
-    record = instance.get_run_record_by_id(run_id)
-    created = record.create_timestamp.timestamp() if record else time.time()
-    return save_version_for(created)
+    def read() -> str:
+        record = instance.get_run_record_by_id(run_id)
+        return save_version_for(record.create_timestamp.timestamp() if record else time.time())
+
+    return PROCESS.kedro.save_version(run_id, read)
 
 
 def effective_runtime_params(target: KedroTarget, overrides: Mapping[str, Any] | None) -> dict:

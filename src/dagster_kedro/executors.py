@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 
 # type -> (module, attribute, extra that installs the module)
 EXECUTOR_TYPES: dict[str, tuple[str, str, str | None]] = {
@@ -31,7 +31,7 @@ EXECUTOR_TYPES: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-class ExecutorSpec(dg.Model, dg.Resolvable):
+class ExecutorSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """One executor: a type and that Dagster executor's own config."""
 
     type: Annotated[
@@ -98,7 +98,8 @@ def executor_definition(type_name: str, *, source: Path | None, field_name: str)
             source=source,
             field=field_name,
             value=type_name,
-            fix=f"use one of {sorted(EXECUTOR_TYPES)}, or the dotted path of an ExecutorDefinition.",
+            fix=f"use one of {sorted(EXECUTOR_TYPES)}, or the dotted path of an ExecutorDefinition."
+            + did_you_mean(type_name, sorted(EXECUTOR_TYPES)),
         )
     try:
         module = importlib.import_module(module_name)
@@ -189,7 +190,7 @@ class ExecutorCatalog:
                 field=field_name,
                 value=ref,
                 fix=f"use one of the names under `executors:` ({sorted(self.named) or 'none defined'}), "
-                "or give the executor inline as {type: ..., config: {...}}.",
+                "or give the executor inline as {type: ..., config: {...}}." + did_you_mean(ref, sorted(self.named)),
             )
         return resolve_executor(ref, label=label, source=self.source, field_name=field_name)
 

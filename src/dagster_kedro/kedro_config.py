@@ -15,7 +15,6 @@ instead of a Kedro or OmegaConf traceback (or a failure halfway through a run).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import yaml
 
 from dagster_kedro.code_versions import catalog_entry_hash
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.pandera_checks import schema_reference
 from dagster_kedro.snapshot import DatasetSnapshot, NodeSnapshot
 
@@ -85,8 +84,7 @@ def check_parameter_inputs(loader: Any, params: Mapping[str, Any], nodes: Mappin
         for name in node.inputs:
             if name.startswith("params:") and name[len("params:"):] not in known:
                 key = name[len("params:"):]
-                close = difflib.get_close_matches(key, sorted(known), n=1)
-                hint = f" Did you mean 'params:{close[0]}'?" if close else ""
+                hint = did_you_mean(name, sorted(f"params:{k}" for k in known))
                 files = ", ".join(str(p) for p in _candidate_files(loader, "parameters"))
                 raise KedroComponentError(
                     f"Kedro node '{node.name}' reads '{name}', which no parameters file defines "

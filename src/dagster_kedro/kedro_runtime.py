@@ -10,8 +10,10 @@ module, covered by tests.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 # An incremental logging configuration that lists nothing: applying it changes nothing.
 _NO_LOGGING_CHANGE = Path(__file__).with_name("no_logging_change.yml")
+_KEDRO_RESOLVER_WARNING = r"register_new_resolver\(\) is deprecated"
 
 
 def _kedro_project_module() -> Any:
@@ -40,7 +43,10 @@ def _kedro_project_module() -> Any:
     whole process and logs ``Using '...' as logging configuration``. Loading a component must
     leave the host's logging alone, so the first import goes through here, with a configuration
     that changes nothing; steps apply the project's own (``project_scope.project_logging``).
+    Every entry into Kedro comes through here, so it also hides Kedro's resolver warning
+    (:func:`_hide_kedro_resolver_deprecation`).
     """
+    _hide_kedro_resolver_deprecation()
     if "kedro.framework.project" not in sys.modules:
         previous = os.environ.get("KEDRO_LOGGING_CONFIG")
         os.environ["KEDRO_LOGGING_CONFIG"] = str(_NO_LOGGING_CHANGE)
@@ -55,12 +61,39 @@ def _kedro_project_module() -> Any:
     return sys.modules["kedro.framework.project"]
 
 
+def _hide_kedro_resolver_deprecation() -> None:
+    """Hide OmegaConf 2.4's ``register_new_resolver() is deprecated`` warning when Kedro's config
+    loader raises it (on every loader it builds and every config it reads: 14 lines per `dg`
+    command, and per step), and only then: the same warning from a project's own call, and every
+    other warning, still shows. The user cannot act on Kedro's call. Called on every entry into
+    Kedro: the filter is added again when a ``catch_warnings`` block (pytest, Dagster) dropped
+    it, and only then (changing the filters makes Python show every once-per-place warning again)."""
+    present = (f[0] == "ignore" and f[1] is not None and f[1].pattern == _KEDRO_RESOLVER_WARNING for f in warnings.filters)
+    if not any(present):
+        warnings.filterwarnings(
+            "ignore", message=_KEDRO_RESOLVER_WARNING, category=UserWarning, module=r"kedro\.config\.omegaconf_config"
+        )
+
+
+def _not_the_logging_choice(record: logging.LogRecord) -> bool:
+    return not (record.getMessage().startswith("Using '") and "as logging configuration" in record.getMessage())
+
+
 def configure_project_logging(package_name: str) -> None:
     """Apply the logging configuration ``kedro run`` applies, chosen as Kedro chooses it:
     ``$KEDRO_LOGGING_CONFIG``, else ``conf/logging.yml`` of the working directory, else Kedro's
     default; plus the package's logger at INFO (what ``configure_project`` adds). Kedro's own
-    validation (allowed handler classes) applies. The module global ``LOGGING`` is untouched."""
-    _kedro_project_module()._ProjectLogging().set_project_logging(package_name)
+    validation (allowed handler classes) applies. The module global ``LOGGING`` is untouched.
+
+    Kedro then logs ``Using '<file>' as logging configuration``: applied once per step, that line
+    would open every step's logs (and print once per step in `dg launch`), so it is dropped."""
+    kedro_project = _kedro_project_module()
+    announcer = logging.getLogger(kedro_project.__name__)
+    announcer.addFilter(_not_the_logging_choice)
+    try:
+        kedro_project._ProjectLogging().set_project_logging(package_name)
+    finally:
+        announcer.removeFilter(_not_the_logging_choice)
 
 
 @contextmanager
@@ -184,12 +217,41 @@ def session_catalog(
     """A catalog whose versioned datasets all save under ``save_version`` (as in ``kedro run``)
     and load the versions pinned in ``load_versions`` (as ``kedro run --load-versions``).
 
-    Credentials are read here, in the process that runs, never while definitions load."""
+    Credentials are read here, in the process that runs, never while definitions load. The
+    catalog and credentials configuration is read once per session (see :func:`_resolve_once`);
+    each call still builds a new catalog, so memory data fed into one step's catalog never
+    reaches another's."""
     from dagster_kedro.kedro_config import credentials_errors
     from dagster_kedro.pandera_checks import kedro_pandera_resolvers
 
-    with credentials_errors(context.config_loader), kedro_pandera_resolvers():
+    loader = context.config_loader
+    with credentials_errors(loader):
+        if "catalog" not in loader or "credentials" not in loader:  # values set on it, not its patterns
+            with kedro_pandera_resolvers():
+                _resolve_once(loader, "catalog")
+                _resolve_once(loader, "credentials")
         return context._get_catalog(save_version=save_version, load_versions=load_versions or None)
+
+
+def _resolve_once(loader: Any, kind: str) -> None:
+    """Keep ``loader[kind]`` resolved on the loader itself.
+
+    Kedro's ``OmegaConfigLoader`` reads, merges and resolves the YAML files again on every
+    ``loader[kind]`` unless a value was set on it (its documented bypass), and ``_get_catalog``
+    asks for the catalog and credentials each time: with ``group_by: memory`` that is once per
+    step, about 0.1 s each. A session belongs to one run and one set of runtime params, so its
+    configuration cannot change while it lives; a new run opens a new session and reads again.
+    A missing credentials file is an empty mapping, as ``KedroContext`` treats it."""
+    from kedro.config import MissingConfigException
+
+    if kind in loader:
+        return
+    try:
+        loader[kind] = loader[kind]
+    except MissingConfigException:
+        if kind != "credentials":
+            raise
+        loader[kind] = {}
 
 
 def save_version_for(timestamp: float) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import dagster as dg
 
 from dagster_kedro.concurrency import run_tags
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.executors import (
     ExecutorCatalog,
     ExecutorRef,
@@ -45,7 +45,7 @@ def default_job_name(snapshot: ProjectSnapshot, pipeline: str) -> str:
     return f"{python_identifier(snapshot.package_name)}__{python_identifier(readable)}"
 
 
-class RetryPolicySpec(dg.Model, dg.Resolvable):
+class RetryPolicySpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """Dagster's RetryPolicy for the steps of a job, or of the steps holding some nodes."""
 
     max_retries: int = 1
@@ -73,7 +73,7 @@ class RetryPolicySpec(dg.Model, dg.Resolvable):
         )
 
 
-class KedroFilterSpec(dg.Model, dg.Resolvable):
+class KedroFilterSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """The filters of ``kedro run``; combined as Kedro combines them (``Pipeline.filter``)."""
 
     tags: list[str] | None = None
@@ -88,7 +88,7 @@ class KedroFilterSpec(dg.Model, dg.Resolvable):
         return {name: list(getattr(self, name)) for name in FILTER_FIELDS if getattr(self, name) is not None}
 
 
-class KedroJobSpec(dg.Model, dg.Resolvable):
+class KedroJobSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """One asset job: a registered pipeline, narrowed like ``kedro run``."""
 
     name: str
@@ -101,7 +101,7 @@ class KedroJobSpec(dg.Model, dg.Resolvable):
     description: str | None = None
 
 
-class NodeOverrideSpec(dg.Model, dg.Resolvable):
+class NodeOverrideSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """What applies to the step holding a node: retries, op tags, a concurrency pool."""
 
     retry_policy: RetryPolicySpec | None = None
@@ -180,7 +180,8 @@ def resolve_node_overrides(
                 f"node override '{key}' matches no node of the selected pipelines.",
                 source=source,
                 field=f"node_overrides.{key}",
-                fix=f"key overrides by a node name, 'tag:<tag>' (tags here: {known_tags}) or '*'.",
+                fix=f"key overrides by a node name, 'tag:<tag>' (tags here: {known_tags}) or '*'."
+                + did_you_mean(key, [*nodes, *(f"tag:{t}" for t in known_tags)]),
             )
         matches[key] = matched
     def rank(key: str) -> int:  # more specific overrides win: '*' < 'tag:...' < node name
@@ -333,7 +334,8 @@ class Orchestration:
                 source=self.source,
                 field=f"{where}.pipeline",
                 value=spec.pipeline,
-                fix=f"use one of the pipelines read for this component: {sorted(snapshot.pipelines)}.",
+                fix=f"use one of the pipelines read for this component: {sorted(snapshot.pipelines)}."
+                + did_you_mean(spec.pipeline, sorted(snapshot.pipelines)),
             )
         filters = spec.filter.given() if spec.filter else {}
         try:

@@ -53,9 +53,13 @@ def kedro_pandera_resolvers() -> Iterator[None]:
     reference; registered ones (kedro-pandera's own, a project's) are left alone."""
     from omegaconf import OmegaConf
 
+    # OmegaConf 2.4 renamed register_new_resolver (now deprecated, with a warning) to
+    # register_resolver; before 2.4, register_resolver was the legacy API of another signature
+    new_api = hasattr(OmegaConf, "legacy_register_resolver")
+    register = OmegaConf.register_resolver if new_api else OmegaConf.register_new_resolver
     added = [name for name in RESOLVERS if not OmegaConf.has_resolver(name)]
     for name in added:
-        OmegaConf.register_new_resolver(name, _STAND_INS[name])
+        register(name, _STAND_INS[name])
     try:
         yield
     finally:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.steps import StepPlan
 
 TIME_TYPES = ("hourly", "daily", "weekly", "monthly")
@@ -26,7 +26,7 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 PARTITION_TAG = "dagster/partition"
 
 
-class PartitionParamsSpec(dg.Model, dg.Resolvable):
+class PartitionParamsSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """Names of the Kedro runtime params that receive the partition (dotted names nest)."""
 
     key: str | None = None
@@ -34,12 +34,12 @@ class PartitionParamsSpec(dg.Model, dg.Resolvable):
     end: str | None = None
 
 
-class BackfillPolicySpec(dg.Model, dg.Resolvable):
+class BackfillPolicySpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     type: Literal["single_run", "multi_run"] = "multi_run"
     max_partitions_per_run: int = 1
 
 
-class PartitionsSpec(dg.Model, dg.Resolvable):
+class PartitionsSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """The partitions of the component's partitioned datasets."""
 
     type: Annotated[
@@ -124,7 +124,8 @@ class PartitionPlan:
                     source=source,
                     field="partitions.datasets",
                     value=unknown,
-                    fix=f"name datasets that become assets of this component, e.g. {sorted(written)[:5]}.",
+                    fix=f"name datasets that become assets of this component, e.g. {sorted(written)[:5]}."
+                    + did_you_mean(unknown[0], sorted(written)),
                 )
             self.datasets = set(spec.datasets)
         for step in plan.steps:

@@ -21,7 +21,7 @@ from typing import Any
 
 from dagster_kedro import kedro_config
 from dagster_kedro.code_versions import node_code_hash
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.kedro_runtime import (
     activate_project,
     all_pipeline_names,
@@ -89,7 +89,8 @@ def read_project(
                 f"pipeline_registry.py. Registered: {known}.",
                 field="pipelines",
                 value=wanted,
-                fix="use one of the registered names, or register the pipeline in register_pipelines().",
+                fix="use one of the registered names, or register the pipeline in register_pipelines()."
+                + did_you_mean(missing[0], known),
             )
         registered = registered_pipelines(known)
         selected = {name: registered[name] for name in wanted}
@@ -154,7 +155,7 @@ def _validate_env(project_path: Path, env: str | None, conf_source: str | None) 
             f"Kedro env '{env}' has no folder {conf / env}. Available envs: {available}.",
             field="env",
             value=env,
-            fix="use one of the available envs (or unset KEDRO_ENV), or create the folder.",
+            fix="use one of the available envs (or unset KEDRO_ENV), or create the folder." + did_you_mean(env, available),
         )
 
 

@@ -19,11 +19,11 @@ from typing import Annotated, Any, Literal
 import dagster as dg
 from dagster.components.resolved.model import Resolver
 
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
 from dagster_kedro.orchestration import JobBuild, Orchestration
 
 
-class ScheduleSpec(dg.Model, dg.Resolvable):
+class ScheduleSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """A cron schedule for one of the component's jobs."""
 
     name: str
@@ -42,7 +42,7 @@ class ScheduleSpec(dg.Model, dg.Resolvable):
     description: str | None = None
 
 
-class SensorSpec(dg.Model, dg.Resolvable):
+class SensorSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     """Runs a job when the file of one of the named catalog datasets changes."""
 
     name: str
@@ -76,7 +76,7 @@ def _job_for(spec: Any, where: str, jobs: dict[str, JobBuild], orchestration: Or
             source=orchestration.source,
             field=f"{where}.job",
             value=spec.job,
-            fix=f"use one of {sorted(jobs)}.",
+            fix=f"use one of {sorted(jobs)}." + did_you_mean(spec.job, sorted(jobs)),
         )
     return jobs[spec.job]
 
@@ -201,7 +201,8 @@ def build_sensors(specs: list[SensorSpec], jobs: dict[str, JobBuild], orchestrat
                     source=source,
                     field=f"{where}.datasets",
                     value=dataset,
-                    fix="name catalog datasets of the selected pipelines stored on a local or mounted disk.",
+                    fix="name catalog datasets of the selected pipelines stored on a local or mounted disk."
+                    + did_you_mean(dataset, sorted(snapshot.datasets)),
                 )
             paths[dataset] = str(path)
         sensors.append(_file_sensor(spec, job, paths, run_config_for(orchestration, spec.runtime_params)))

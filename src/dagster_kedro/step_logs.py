@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from dagster_kedro.errors import KedroComponentError
+from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.logging_scope import console_handlers
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -50,7 +50,7 @@ def _level_name(name: str, **where: Any) -> str:
     if name.upper() not in LOG_LEVELS:
         raise KedroComponentError(
             f"{name!r} is not a log level: records at this level and above become Dagster events.",
-            fix=f"use one of {', '.join(LOG_LEVELS)} (default {DEFAULT_LOG_LEVEL}).",
+            fix=f"use one of {', '.join(LOG_LEVELS)} (default {DEFAULT_LOG_LEVEL})." + did_you_mean(name.upper(), LOG_LEVELS),
             **where,
         )
     return name.upper()
