@@ -64,13 +64,14 @@ def pipeline_run(instance: dg.DagsterInstance, dagster_run: dg.DagsterRun, hook_
     import mlflow
 
     previous = _parent_mlflow_run(instance, dagster_run)
-    if previous and not os.environ.get("MLFLOW_RUN_ID"):
+    resume = bool(previous) and "MLFLOW_RUN_ID" not in os.environ  # one set by the user wins
+    if resume:
         os.environ["MLFLOW_RUN_ID"] = previous  # read (and removed) by mlflow.start_run
     try:
         yield
     finally:
-        if os.environ.get("MLFLOW_RUN_ID") == previous:
-            os.environ.pop("MLFLOW_RUN_ID", None)  # no run was started (tracking disabled, an error)
+        if resume:
+            os.environ.pop("MLFLOW_RUN_ID", None)  # unused: tracking disabled, or an error
     active = mlflow.active_run()
     if active is None:  # kedro-mlflow's tracking is disabled for this pipeline
         return
