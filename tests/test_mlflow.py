@@ -12,6 +12,8 @@ from processes import needs, needs_extra
 from test_failure import REEXECUTE_FROM_FAILURE
 
 KEDRO_MLFLOW = "DAGSTER_KEDRO_TEST_KEDRO_MLFLOW"
+# flattened as the fixture's mlflow.yml asks, in whichever process train_model runs
+PARAMS = {"model_options.alpha": "0.5", "model_options.fit_intercept": "True"}
 
 DAGSTER_SIDE = """
 import json
@@ -67,7 +69,7 @@ def test_one_mlflow_run_per_dagster_run_across_processes_and_reexecution(kedro_p
 
     [(run, artifacts)] = mlflow_runs(tracking_uri)
     assert (run.info.run_name, run.info.status) == ("tracked-training", "FAILED")
-    assert run.data.params == {"alpha": "0.5", "fit_intercept": "True"}  # logged in train_model's process
+    assert run.data.params == PARAMS  # logged in train_model's process
     assert artifacts == ["model.pkl"]
     assert run.data.metrics == {}
     first_id = run.data.tags["dagster/run_id"]
@@ -79,7 +81,7 @@ def test_one_mlflow_run_per_dagster_run_across_processes_and_reexecution(kedro_p
 
     [(resumed, artifacts)] = mlflow_runs(tracking_uri)  # still one run, now finished
     assert (resumed.info.run_id, resumed.info.status) == (run.info.run_id, "FINISHED")
-    assert resumed.data.params == {"alpha": "0.5", "fit_intercept": "True"}
+    assert resumed.data.params == PARAMS
     assert set(resumed.data.metrics) == {"r2"} and resumed.data.metrics["r2"] > 0.99
     assert artifacts == ["model.pkl"]
     assert resumed.data.tags["dagster/run_id"] == result["run_id"]
@@ -108,8 +110,17 @@ def test_in_process_runs_log_into_the_run_kedro_mlflow_opened(kedro_project, dg_
 
     [(run, artifacts)] = mlflow_runs(tracking_uri)
     assert run.info.status == "FINISHED"
-    assert (run.data.params, set(run.data.metrics), artifacts) == ({"alpha": "0.5", "fit_intercept": "True"}, {"r2"}, ["model.pkl"])
+    assert (run.data.params, set(run.data.metrics), artifacts) == (PARAMS, {"r2"}, ["model.pkl"])
     dagster = json.loads(dg_project.python(DAGSTER_SIDE).stdout)
     [tags] = dagster["runs"].values()
     assert tags["mlflow/run_id"] == run.info.run_id
     assert {dagster["metadata"][asset]["mlflow/run_id"] for asset in ("model", "r2")} == {run.info.run_id}
+
+
+def test_the_run_link_is_the_mlflow_ui_page_of_a_tracking_server_only():
+    from dagster_kedro.mlflow_runs import run_url
+
+    assert run_url("http://127.0.0.1:5000/", "3", "abc") == "http://127.0.0.1:5000/#/experiments/3/runs/abc"
+    assert run_url("https://mlflow.example.com", "3", "abc") == "https://mlflow.example.com/#/experiments/3/runs/abc"
+    assert run_url("sqlite:////srv/mlflow.db", "3", "abc") is None
+    assert run_url("file:///srv/mlruns", "3", "abc") is None

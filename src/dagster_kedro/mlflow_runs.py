@@ -114,7 +114,8 @@ def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str | None:
 def step_run(context: dg.AssetExecutionContext, hook_manager: Any) -> Iterator[dict[str, Any]]:
     """The Dagster run's MLflow run, active while a step's nodes run; yields the metadata that
     each materialization of the step carries (empty when the run has no MLflow run)."""
-    if kedro_mlflow_hook(hook_manager) is None:
+    hook = kedro_mlflow_hook(hook_manager)
+    if hook is None:
         yield {}
         return
     import mlflow
@@ -135,7 +136,20 @@ def step_run(context: dg.AssetExecutionContext, hook_manager: Any) -> Iterator[d
         yield metadata if active.info.run_id == run_id else {}
         return
     mlflow.start_run(run_id=run_id)
+    _params_options(hook)
     try:
         yield metadata
     finally:
         mlflow.end_run(status="RUNNING")  # detach: the run worker ends the run, once
+
+
+def _params_options(hook: Any) -> None:
+    """How kedro-mlflow logs node parameters (``tracking.params`` of ``mlflow.yml``: flattening,
+    long values), which its ``before_pipeline_run`` copies from its config onto the hook, here
+    copied the same way for a step process, where that hook does not fire. Its config was read
+    in this process (``after_context_created``)."""
+    options = hook.mlflow_config.tracking.params
+    hook.flatten = options.dict_params.flatten
+    hook.recursive = options.dict_params.recursive
+    hook.sep = options.dict_params.sep
+    hook.long_params_strategy = options.long_params_strategy
