@@ -95,9 +95,12 @@ def test_one_mlflow_run_per_dagster_run_across_processes_and_reexecution(kedro_p
     assert dagster["metadata"]["model"]["mlflow/artifact_uri"] == resumed.info.artifact_uri
 
 
-def test_in_process_runs_log_into_the_run_kedro_mlflow_opened(kedro_project, dg_project, tmp_path, monkeypatch):
+def test_in_process_run_logs_into_kedro_mlflows_run_and_an_untracked_pipeline_logs_nothing(
+    kedro_project, dg_project, tmp_path, monkeypatch
+):
     """The default executor of a component's jobs: steps run in the run worker, where
-    kedro-mlflow's run is active already; dagster-kedro only records it."""
+    kedro-mlflow's run is active already; dagster-kedro only records it. Then a pipeline that
+    mlflow.yml disables: no MLflow run, and no step process starts one of its own."""
     needs_extra("mlflow", "test")
     folder = kedro_mlflow_folder()
     project = kedro_project("tracked")
@@ -115,6 +118,15 @@ def test_in_process_runs_log_into_the_run_kedro_mlflow_opened(kedro_project, dg_
     [tags] = dagster["runs"].values()
     assert tags["mlflow/run_id"] == run.info.run_id
     assert {dagster["metadata"][asset]["mlflow/run_id"] for asset in ("model", "r2")} == {run.info.run_id}
+
+    # one step process (group_by pipeline) holds both nodes: no run worker's MLflow state there
+    dg_project.add_component("tracked", {"project_path": str(project), "env": "untracked", "group_by": "pipeline"})
+    dg_project.launch(job="tracked__default", config=MULTIPROCESS)
+
+    assert [r.info.run_id for r, _ in mlflow_runs(tracking_uri)] == [run.info.run_id]
+    dagster = json.loads(dg_project.python(DAGSTER_SIDE).stdout)
+    assert sum("mlflow/run_id" not in tags for tags in dagster["runs"].values()) == 1
+    assert "mlflow/run_id" not in dagster["metadata"]["r2"]  # the untracked run's, saved without MLflow
 
 
 def test_the_run_link_is_the_mlflow_ui_page_of_a_tracking_server_only():

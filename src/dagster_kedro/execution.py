@@ -130,7 +130,7 @@ def execute_step(
 
     step_started = time.perf_counter()
     with kedro_logs_to_dagster(context.log, events_level(target.log_level, context.run.tags)), step_run(
-        context, hook_manager
+        context, hook_manager, catalog
     ) as mlflow_metadata:  # the Dagster run's MLflow run, for kedro-mlflow's hooks and datasets
         for node in nodes:
             started = time.perf_counter()

@@ -17,7 +17,9 @@ run of its own on its first ``log_param`` (or fail, for a metric dataset). So:
   by the tag becomes the step's active run and is detached again after the nodes with its status
   left RUNNING: only the run worker's ``after_pipeline_run`` / ``on_pipeline_error`` (again
   kedro-mlflow's) end it. In the run worker's own process (the in-process executor) the run is
-  already active and is left alone.
+  already active and is left alone. What kedro-mlflow's ``before_pipeline_run`` sets up for the
+  nodes (whether they log, how parameters are logged) is set up the same way for the step;
+  a Dagster run without an MLflow run (a pipeline ``mlflow.yml`` disables) logs nothing.
 
 Nothing happens unless the session's hook manager holds kedro-mlflow's hook (its ``kedro.hooks``
 entry point, or ``settings.HOOKS``); kedro-mlflow is never imported here otherwise.
@@ -111,9 +113,11 @@ def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str | None:
 
 
 @contextmanager
-def step_run(context: dg.AssetExecutionContext, hook_manager: Any) -> Iterator[dict[str, Any]]:
+def step_run(context: dg.AssetExecutionContext, hook_manager: Any, catalog: Any) -> Iterator[dict[str, Any]]:
     """The Dagster run's MLflow run, active while a step's nodes run; yields the metadata that
-    each materialization of the step carries (empty when the run has no MLflow run)."""
+    each materialization of the step carries. A Dagster run without an MLflow run (tracking
+    disabled for the pipeline in ``mlflow.yml``, or no pipeline hooks: ``dg.materialize``) logs
+    nothing, as kedro-mlflow's ``before_pipeline_run`` arranges for a disabled pipeline."""
     hook = kedro_mlflow_hook(hook_manager)
     if hook is None:
         yield {}
@@ -124,6 +128,7 @@ def step_run(context: dg.AssetExecutionContext, hook_manager: Any) -> Iterator[d
     tags = context.instance.get_run_by_id(context.run_id).tags
     run_id = tags.get(RUN_ID_TAG)
     if run_id is None:
+        _as_before_pipeline_run(hook, catalog, tracked=False)
         yield {}
         return
     metadata: dict[str, Any] = {RUN_ID_TAG: run_id}
@@ -136,18 +141,25 @@ def step_run(context: dg.AssetExecutionContext, hook_manager: Any) -> Iterator[d
         yield metadata if active.info.run_id == run_id else {}
         return
     mlflow.start_run(run_id=run_id)
-    _params_options(hook)
+    _as_before_pipeline_run(hook, catalog, tracked=True)
     try:
         yield metadata
     finally:
         mlflow.end_run(status="RUNNING")  # detach: the run worker ends the run, once
 
 
-def _params_options(hook: Any) -> None:
-    """How kedro-mlflow logs node parameters (``tracking.params`` of ``mlflow.yml``: flattening,
-    long values), which its ``before_pipeline_run`` copies from its config onto the hook, here
-    copied the same way for a step process, where that hook does not fire. Its config was read
-    in this process (``after_context_created``)."""
+def _as_before_pipeline_run(hook: Any, catalog: Any, tracked: bool) -> None:
+    """What kedro-mlflow's ``before_pipeline_run`` (2.0.3) sets up for the nodes, done the same
+    way for a step process, where that hook does not fire: whether node parameters and the
+    catalog's MLflow datasets log at all, and how parameters are logged (``tracking.params`` of
+    ``mlflow.yml``: flattening, long values; its config was read in this process, in
+    ``after_context_created``)."""
+    from kedro_mlflow.io.catalog.switch_catalog_logging import switch_catalog_logging
+
+    hook._is_mlflow_enabled = tracked
+    switch_catalog_logging(catalog, tracked)
+    if not tracked:
+        return
     options = hook.mlflow_config.tracking.params
     hook.flatten = options.dict_params.flatten
     hook.recursive = options.dict_params.recursive
