@@ -11,7 +11,7 @@ Everything is read from the component itself, so the reference cannot drift from
 * the ``dg scaffold defs`` options come from the scaffolder's params model;
 * the ``translation`` template variables come from calling ``translation_vars`` on a tiny
   synthetic project snapshot;
-* the per-run config comes from the ``KedroRunParams`` resource's schema.
+* the per-run config comes from the ``kedro_<package>`` resource's schema (``run_config.RunConfigSpec``).
 
 Usage::
 
@@ -235,7 +235,8 @@ def _translation_variables() -> dict[str, list[str] | None]:
 def render() -> str:
     from dagster.components.scaffold.scaffold import get_scaffolder
 
-    from dagster_kedro import KedroProjectComponent, KedroRunParams
+    from dagster_kedro import KedroProjectComponent
+    from dagster_kedro.run_config import RunConfigSpec
 
     schema = KedroProjectComponent.get_model_cls().model_json_schema(schema_generator=_UnsortedSchema)
     properties: dict[str, Any] = schema.get("properties", {})
@@ -387,33 +388,35 @@ def render() -> str:
         )
     out.append("")
 
-    run_schema = KedroRunParams.model_json_schema()
+    run_fields = RunConfigSpec("kedro_spaceflights", {"model_options": {"test_size": 0.2}}).schema()
     out += [
         "## Per-run config",
         "",
         "Each component adds a resource named `kedro_<package_name>` (for the example project: "
-        "`kedro_spaceflights`). Its config is what a run may override, from the Launchpad or "
-        "`dg launch --config-json`, at `resources.kedro_<package_name>.config`:",
+        "`kedro_spaceflights`). Its config is what a run may set, from the Launchpad, "
+        "`dg launch --config-json` or a schedule's run config, at `resources.kedro_<package_name>.config` "
+        "(see [ML workflows](ml-workflows.md)):",
         "",
         "| Field | Type | Default | Description |",
         "| --- | --- | --- | --- |",
     ]
-    for name, spec in run_schema.get("properties", {}).items():
-        default = _code(_yaml_inline(spec["default"])) if "default" in spec else "required"
-        description = spec.get("description") or (
-            "Kedro runtime params for this run, merged over the YAML's `runtime_params`; "
-            "dotted keys nest like `kedro run --params`."
-            if name == "runtime_params"
-            else ""
-        )
-        out.append(f"| `{name}` | {_code(_cell(_type_of(spec)))} | {default} | {_cell(description)} |")
+    types = {"params": "one typed field per parameter, nested", "runtime_params": _code("dict[str, Any]"),
+             "load_versions": _code("dict[str, str]")}
+    for name, spec in run_fields.items():
+        default = "each parameter's value" if name == "params" else _code(_yaml_inline(spec.default_value))
+        out.append(f"| `{name}` | {types[name]} | {default} | {_cell(spec.description or '')} |")
     out += [
         "",
         "```yaml",
         _yaml_block(
             {
                 "resources": {
-                    "kedro_spaceflights": {"config": {"runtime_params": {"model_options.test_size": 0.3}}}
+                    "kedro_spaceflights": {
+                        "config": {
+                            "params": {"model_options": {"test_size": 0.3}},
+                            "load_versions": {"data_science.regressor": "2026-12-01T15.04.41.123Z"},
+                        }
+                    }
                 }
             }
         ),

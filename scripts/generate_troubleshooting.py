@@ -47,6 +47,7 @@ TOPICS = {
     "pandera_checks.py": "pandera schemas",
     "partitions.py": "Partitions",
     "project.py": "Reading the Kedro project",
+    "run_config.py": "Per-run config: load versions",
     "schedules.py": "Schedules and sensors",
     "specs.py": "Asset specs and translation",
     "step_logs.py": "Logs",

@@ -125,11 +125,16 @@ def defs_sandbox() -> Iterator[Any]:
 
 def error_text(error: BaseException) -> str:
     """The messages of ``error`` and of every exception it was raised from."""
-    texts = []
-    while error is not None:
-        texts.append(str(error))
+    return "\n".join(str(e) for e in error_chain(error))
+
+
+def error_chain(error: BaseException | None) -> list[BaseException]:
+    """``error`` and every exception it was raised from, each once (a chain may loop)."""
+    chain: list[BaseException] = []
+    while error is not None and all(error is not seen for seen in chain):
+        chain.append(error)
         error = error.__cause__ or error.__context__
-    return "\n".join(texts)
+    return chain
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from Debian's packages, driven by Playwright's Python package (``executable_path
 download), then
 
 1. draws the global asset lineage with every group expanded: the Kedro groups and datasets;
-2. opens the Launchpad of ``spaceflights__default``, sets ``model_options.test_size`` in the
-   run config (``resources.kedro_spaceflights.config.runtime_params``), launches, waits for the
-   run's success and reads ``metrics.json``, whose ``n_test`` follows the parameter;
+2. opens the Launchpad of ``spaceflights__default``, whose default config lists the project's
+   parameters, sets ``model_options.test_size`` under ``resources.kedro_spaceflights.config.params``,
+   launches, waits for the run's success and reads ``metrics.json``, whose ``n_test`` follows the parameter;
 3. on the run page, finds each step's ``Kedro ran ... node(s)`` event and Kedro's own
    ``Running node:`` lines in the step's stdout (compute logs);
 4. opens the asset page of ``model_input_table`` with its Kedro metadata.
@@ -174,11 +174,12 @@ def test_the_ui_shows_the_kedro_project_and_runs_it(dg_dev, screenshots):
             page.goto(f"{base}/locations/{LOCATION}/jobs/{JOB}/playground")
             editor = page.locator(".CodeMirror").first
             expect(editor).to_contain_text("kedro_spaceflights")  # the default config shows the resource
+            expect(editor).to_contain_text("test_size: 0.2")  # with the project's parameters, typed
             editor.click()
             page.keyboard.press("Control+A")
             page.keyboard.insert_text(
-                "resources:\n  kedro_spaceflights:\n    config:\n      runtime_params:\n"
-                "        model_options.test_size: 0.3\n"
+                "resources:\n  kedro_spaceflights:\n    config:\n      params:\n"
+                "        model_options:\n          test_size: 0.3\n"
             )
             expect(page.get_by_text("No errors")).to_be_visible()
             page.get_by_role("button", name="Launch Run").click()

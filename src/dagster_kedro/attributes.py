@@ -134,7 +134,8 @@ class KedroProjectAttributes(SuggestsFieldNames):
         dict[str, Any],
         Resolver.default(
             description="Kedro runtime params applied to every run (like `kedro run --params`). "
-            "Runs can override them in run config: resources.kedro_<package>.config.runtime_params.",
+            "Runs can override them in run config: resources.kedro_<package>.config.params (typed) or "
+            ".runtime_params.",
             examples=[{"model_options.test_size": 0.3}],
         ),
     ] = field(default_factory=dict)
@@ -240,7 +241,7 @@ class KedroProjectAttributes(SuggestsFieldNames):
             description="Named asset jobs. Each selects a registered pipeline (default __default__) "
             "and the filters of `kedro run` (tags, node_names, from_nodes, to_nodes, from_inputs, "
             "to_outputs, node_namespaces), an executor (name or inline), runtime_params merged over "
-            "the component's, Dagster run tags and a retry_policy {max_retries, delay, backoff: "
+            "the component's, load_versions (dataset -> version, like `kedro run --load-versions`), Dagster run tags and a retry_policy {max_retries, delay, backoff: "
             "linear|exponential, jitter: full|plus_minus} for its steps. Without `jobs`: one job "
             "per entry of `pipelines`, named <package>__<pipeline>.",
             examples=[

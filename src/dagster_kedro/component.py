@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from dagster_kedro.attributes import KedroProjectAttributes
 from dagster_kedro.checks import build_checks, check_specs
 from dagster_kedro.errors import KedroComponentError, did_you_mean
-from dagster_kedro.execution import KedroRunParams, KedroTarget, StepRef, execute_step
+from dagster_kedro.execution import KedroTarget, StepRef, execute_step
 from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.orchestration import (
     Orchestration,
@@ -42,6 +42,7 @@ from dagster_kedro.orchestration import (
 from dagster_kedro.partitions import load_time_params
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project import project_fingerprint, read_project, validate_kedro_project_path
+from dagster_kedro.run_config import RunConfigSpec
 from dagster_kedro.run_executor import DEFAULT_EXECUTOR
 from dagster_kedro.run_layers import nested_params
 from dagster_kedro.scaffolder import KedroProjectScaffolder
@@ -199,10 +200,11 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
     def _build(self, snapshot: ProjectSnapshot, source: Path | None) -> _Build:
         plan = plan_steps(snapshot, self.group_by)
         self._check_inputs(snapshot, plan, source)
+        run_config = RunConfigSpec.of(snapshot, f"kedro_{snapshot.package_name}", list(load_time_params(self.partitions)))
         orchestration = Orchestration(
             snapshot, plan, source, executors=self.executors, executor=self.executor,
             node_overrides=self.node_overrides, partitions=self.partitions, jobs=self.jobs,
-            concurrency=self.concurrency,
+            concurrency=self.concurrency, run_config=run_config,
         )
         target = KedroTarget(
             project_path=snapshot.project_path,
@@ -211,7 +213,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             conf_source=self.conf_source,
             pipelines=tuple(self._read_pipelines()),
             runtime_params=dict(self.runtime_params),
-            params_resource_key=f"kedro_{snapshot.package_name}",
+            run_config=run_config,
             concurrency=self.concurrency,
             log_level=self.log_level,
             layers=orchestration.layers,
@@ -234,7 +236,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             jobs=[job.job for job in jobs],
             schedules=build_schedules(self.schedules or [], by_name, orchestration),
             sensors=build_sensors(self.sensors or [], by_name, orchestration),
-            resources={target.params_resource_key: KedroRunParams()},
+            resources={run_config.resource_key: run_config.resource()},
             executor=DEFAULT_EXECUTOR,
         )
         own_keys = [keys[d] for d in keys if d not in self.inputs]
@@ -299,7 +301,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
             check_specs=check_specs(ref.checks, list(step.assets), ref.keys),
             ins=ins,
             can_subset=True,
-            required_resource_keys={target.params_resource_key},
+            required_resource_keys={target.run_config.resource_key},
             op_tags={"kedro/project": target.package_name, "kedro/nodes": str(len(step.nodes)), **options.op_tags},
             description=f"Kedro nodes: {', '.join(step.nodes)}",
             retry_policy=options.retry_policy,
@@ -316,6 +318,10 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         self, context: dg.AssetExecutionContext, ref: StepRef, inputs: Mapping[str, Any]
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Run the step's Kedro nodes; override to add behaviour around them."""
-        overrides = getattr(context.resources, ref.target.params_resource_key).runtime_params
-        overrides = ref.target.layers.runtime_params(context.job_name, context.run.tags, overrides)
-        yield from execute_step(context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides, ref.checks)
+        layers = ref.target.layers
+        given = getattr(context.resources, ref.target.run_config.resource_key)  # run_config.KedroRunConfig
+        overrides = layers.runtime_params(context.job_name, context.run.tags, given.runtime_params)
+        load_versions = layers.load_versions(context.job_name, given.load_versions)
+        yield from execute_step(
+            context, ref.target, ref.plan, ref.step, ref.keys, inputs, overrides, ref.checks, load_versions
+        )

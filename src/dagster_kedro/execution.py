@@ -19,6 +19,7 @@ from dagster_kedro.errors import KedroNodeError
 from dagster_kedro.mlflow_runs import step_run
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project_scope import runs_in_project
+from dagster_kedro.run_config import RunConfigSpec, check_versions_exist
 from dagster_kedro.run_layers import RunLayers, nested_params
 from dagster_kedro.step_logs import DEFAULT_LOG_LEVEL, events_level, kedro_logs_to_dagster
 from dagster_kedro.run_metadata import versioned_uri
@@ -39,7 +40,8 @@ class KedroTarget:
     conf_source: str | None
     pipelines: tuple[str, ...]
     runtime_params: Mapping[str, Any] = field(default_factory=dict)
-    params_resource_key: str = "kedro"
+    run_config: RunConfigSpec = field(default_factory=lambda: RunConfigSpec("kedro", {}))
+    """The run config a run may give (resource ``run_config.resource_key``): typed params, load versions."""
     concurrency: Any = None  # concurrency.ConcurrencySpec: whether runs of this project may overlap
     log_level: str = DEFAULT_LOG_LEVEL  # records from this level up become Dagster events (step_logs)
     layers: RunLayers = field(default_factory=RunLayers)  # what a run adds to the runtime params
@@ -54,16 +56,6 @@ class StepRef:
     step: Step
     keys: dict[str, dg.AssetKey]
     checks: Mapping[str, list[Any]] = field(default_factory=dict)  # dataset -> checks.DatasetCheck
-
-
-class KedroRunParams(dg.ConfigurableResource):
-    """Per-run Kedro runtime parameters (``kedro run --params``), merged over the YAML's ones.
-
-    Set them in the Launchpad or with ``dg launch --config-json`` under
-    ``resources.<params_resource_key>.config.runtime_params``.
-    """
-
-    runtime_params: dict[str, Any] = {}
 
 
 def run_save_version(instance: dg.DagsterInstance, run_id: str) -> str:
@@ -92,10 +84,15 @@ def execute_step(
     inputs: Mapping[str, Any],
     runtime_params: Mapping[str, Any] | None,
     checks: Mapping[str, list[Any]] | None = None,
+    load_versions: Mapping[str, str] | None = None,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     """Run the nodes that the selected assets of ``step`` need, reporting each asset as soon as
     its node has finished (so a later failing node leaves earlier materializations recorded),
-    followed by the results of its selected checks, on the value the node returned."""
+    followed by the results of its selected checks, on the value the node returned.
+
+    ``load_versions`` (the job's and the run config's) win over the versions pinned from the run
+    chain, as ``kedro run --load-versions`` wins over Kedro's newest version: every node of the
+    run that loads such a dataset reads the named version, even after this run saved a newer one."""
     from kedro.runner import Task
 
     from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
@@ -116,7 +113,7 @@ def execute_step(
         context.log.debug(f"Kedro load_versions {pins.load_versions} ({pins.milliseconds} ms, {pins.runs_read} run(s) read)")
     params = effective_runtime_params(target, runtime_params)
     session, kedro_context = PROCESS.kedro.session(context.run_id, target, plan.snapshot, params)
-    catalog = session_catalog(kedro_context, save_version, pins.load_versions)
+    catalog = session_catalog(kedro_context, save_version, {**pins.load_versions, **(load_versions or {})})
     hook_manager = session_hook_manager(session)
     PartialSaveMarkers(context, plan, keys, save_version).replace_in(hook_manager)
     saved = SavedValues(selected)
@@ -127,6 +124,7 @@ def execute_step(
     for node in nodes:
         for dataset in [*node.inputs, *node.outputs]:
             catalog.get(dataset, fallback_to_runtime_pattern=True)
+    check_versions_exist(catalog, load_versions or {}, {d for node in nodes for d in node.inputs}, plan.snapshot)
 
     step_started = time.perf_counter()
     with kedro_logs_to_dagster(context.log, events_level(target.log_level, context.run.tags)), step_run(

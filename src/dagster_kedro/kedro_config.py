@@ -41,6 +41,25 @@ def parameters(loader: Any) -> dict[str, Any]:
     return _read(loader, "parameters")
 
 
+def json_values(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with only the values JSON holds as they are (None, bool, numbers, text, lists
+    and mappings of those, keys as text): what a snapshot records and the run config offers to edit.
+    Anything else (a custom resolver's object) is left out rather than shown as its text."""
+
+    def plain(value: Any) -> bool:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return True
+        if isinstance(value, list):
+            return all(plain(item) for item in value)
+        return isinstance(value, Mapping) and all(isinstance(k, str) and plain(v) for k, v in value.items())
+
+    return {
+        key: json_values(value) if isinstance(value, Mapping) else value
+        for key, value in params.items()
+        if isinstance(key, str) and (plain(value) or isinstance(value, Mapping))
+    }
+
+
 def dataset_snapshots(loader: Any, catalog: dict[str, Any], names: set[str]) -> dict[str, DatasetSnapshot]:
     """Resolve each named dataset through Kedro's own resolver (explicit entries, then patterns)
     and check that its type imports, as building Kedro's catalog would."""

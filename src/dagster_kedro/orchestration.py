@@ -31,6 +31,7 @@ from dagster_kedro.executors import (
     resolve_executor,
 )
 from dagster_kedro.partitions import PartitionPlan, PartitionsSpec
+from dagster_kedro.run_config import RunConfigSpec
 from dagster_kedro.run_executor import KEDRO_JOB_EXECUTOR, job_executor
 from dagster_kedro.run_layers import RunLayers
 from dagster_kedro.snapshot import ProjectSnapshot
@@ -96,6 +97,7 @@ class KedroJobSpec(SuggestsFieldNames, dg.Model, dg.Resolvable):
     filter: KedroFilterSpec | None = None
     executor: ExecutorRef | None = None
     runtime_params: dict[str, Any] = {}
+    load_versions: dict[str, str] = {}
     retry_policy: RetryPolicySpec | None = None
     tags: dict[str, str] = {}
     description: str | None = None
@@ -265,6 +267,7 @@ class Orchestration:
         partitions: PartitionsSpec | None = None,
         jobs: list[KedroJobSpec] | None = None,
         concurrency: Any = None,
+        run_config: RunConfigSpec,
     ):
         self.snapshot, self.plan, self.source = snapshot, plan, source
         self.executors = ExecutorCatalog(executors, source)
@@ -291,6 +294,13 @@ class Orchestration:
             self.job_specs, self.job_fields = list(jobs), [f"jobs[{i}]" for i in range(len(jobs))]
         self.layers = RunLayers(
             job_params={spec.name: dict(spec.runtime_params) for spec in self.job_specs},
+            job_load_versions={
+                spec.name: run_config.checked_load_versions(
+                    spec.load_versions, source=source, where=f"{where}.load_versions", field_name=f"{where}.load_versions"
+                )
+                for spec, where in zip(self.job_specs, self.job_fields)
+                if spec.load_versions
+            },
             partitions=self.partitions,
         )
 

@@ -122,7 +122,7 @@ def read_project(
         registered={name: sorted(n.name for n in p.nodes) for name, p in registered.items()},
         nodes=nodes,
         datasets=datasets,
-        parameters=sorted(params),
+        parameters=kedro_config.json_values(params),
         parameter_types=parameter_types(registered),  # Kedro validates against every registered pipeline
         fingerprint=project_fingerprint(path, conf_source),
     )

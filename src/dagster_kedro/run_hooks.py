@@ -47,18 +47,17 @@ class KedroRun:
         self.target = target
         self.step_nodes = step_nodes
         node_names = [name for nodes in step_nodes.values() for name in nodes]
-        overrides = (
-            plan_context.run_config.get("resources", {})
-            .get(target.params_resource_key, {})
-            .get("config", {})
-            .get("runtime_params")
-        )
-        overrides = target.layers.runtime_params(plan_context.job_name, plan_context.dagster_run.tags, overrides)
+        given = target.run_config.read(
+            plan_context.run_config.get("resources", {}).get(target.run_config.resource_key, {}).get("config")
+        )  # the run's load_versions are checked here, before any step starts
+        overrides = target.layers.runtime_params(plan_context.job_name, plan_context.dagster_run.tags, given.runtime_params)
+        load_versions = target.layers.load_versions(plan_context.job_name, given.load_versions)
         params = effective_runtime_params(target, overrides)
         with self._in_project():
             self.pipeline = Pipeline(PROCESS.kedro.nodes.load(target, snapshot, node_names, plan_context.log))
             session, context = PROCESS.kedro.session(plan_context.run_id, target, snapshot, params)
-            self.catalog = session_catalog(context, run_save_version(plan_context.instance, plan_context.run_id))
+            save_version = run_save_version(plan_context.instance, plan_context.run_id)
+            self.catalog = session_catalog(context, save_version, load_versions)
             self._hook_manager = session_hook_manager(session)
             self.hooks = self._hook_manager.hook
             self.run_params = kedro_run_params(
@@ -66,6 +65,7 @@ class KedroRun:
                 project_path=target.project_path,
                 env=context.env,
                 runtime_params=params,
+                load_versions=load_versions,
                 component_pipelines=list(target.pipelines),
                 node_names=node_names,
                 registered=snapshot.registered,
@@ -108,6 +108,7 @@ def kedro_run_params(
     project_path: str,
     env: str | None,
     runtime_params: dict[str, Any],
+    load_versions: dict[str, str],
     component_pipelines: list[str],
     node_names: list[str],
     registered: dict[str, list[str]],
@@ -135,7 +136,7 @@ def kedro_run_params(
         "node_names": tuple(node_names) if partial else (),
         "from_inputs": [],
         "to_outputs": [],
-        "load_versions": {},
+        "load_versions": load_versions,
         "runtime_params": runtime_params,
         "pipeline_names": pipeline_names,
         "namespaces": [],

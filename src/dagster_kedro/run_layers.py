@@ -1,5 +1,5 @@
 """Runtime params in layers: the YAML's, then what a run adds (its job's params, the run config,
-its partition). Read where nodes run (the step) and where the pipeline hooks fire (the run
+its partition); load versions likewise (the job's, then the run config's). Read where nodes run (the step) and where the pipeline hooks fire (the run
 executor), which must agree; both get the layers from the step's ``KedroTarget``.
 
 Dotted keys nest as in ``kedro run --params model.size=3``, in plain Python: a load from state
@@ -20,6 +20,8 @@ class RunLayers:
 
     job_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     """job name -> the job's ``runtime_params`` from the YAML."""
+    job_load_versions: dict[str, dict[str, str]] = field(default_factory=dict)
+    """job name -> the job's ``load_versions`` from the YAML (checked against the snapshot)."""
     partitions: Any = None  # partitions.PartitionPlan, or None for an unpartitioned component
 
     def runtime_params(
@@ -29,6 +31,10 @@ class RunLayers:
         ``runtime_params`` < run config (Launchpad, schedules) < the partition key and window."""
         partition = self.partitions.params_for_run(run_tags) if self.partitions else {}
         return nested_params(self.job_params.get(job_name or "", {}), config_overrides or {}, partition)
+
+    def load_versions(self, job_name: str | None, config_versions: Mapping[str, str]) -> dict[str, str]:
+        """Kedro ``load_versions`` the run asks for: the job's, then the run config's (winning)."""
+        return {**self.job_load_versions.get(job_name or "", {}), **config_versions}
 
 
 def nested_params(*sources: Mapping[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def run_config_for(orchestration: Orchestration, runtime_params: dict[str, Any])
     """Run config carrying runtime params to the project's ``kedro_<package>`` resource."""
     if not runtime_params:
         return {}
-    key = f"kedro_{orchestration.snapshot.package_name}"
+    key = f"kedro_{orchestration.snapshot.package_name}"  # run_config.RunConfigSpec.resource_key
     return {"resources": {key: {"config": {"runtime_params": dict(runtime_params)}}}}
 
 

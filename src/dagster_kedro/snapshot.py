@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SNAPSHOT_FORMAT_VERSION = 4
+SNAPSHOT_FORMAT_VERSION = 5
 
 # Dataset types that hold data only in memory: their data cannot be re-read from disk.
 MEMORY_DATASET_TYPES = frozenset(
@@ -147,7 +147,12 @@ class ProjectSnapshot(_Frozen):
     datasets: dict[str, DatasetSnapshot] = Field(
         description="Every dataset named by a selected node; undeclared ones as MemoryDataset."
     )
-    parameters: list[str] = Field(default_factory=list)
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The parameters as the project's nodes see them for this env (conf files plus the "
+        "component's runtime_params), with JSON values only: the defaults of the typed run config "
+        "(run_config); a value JSON cannot hold (a custom resolver's object) is left out.",
+    )
     parameter_types: dict[str, ParameterType] | None = Field(
         default_factory=dict,
         description="Parameter key -> the type Kedro validates it against, from the type hints of "
