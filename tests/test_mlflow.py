@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+
+from filelock import FileLock
 
 from conftest import IN_PROCESS, MULTIPROCESS
 from processes import needs, needs_extra
@@ -29,17 +33,28 @@ print(json.dumps({"runs": runs, "metadata": metadata}, default=str))
 """
 
 
+KEDRO_MLFLOW_REQUIREMENT = "kedro-mlflow==2.0.3"
+
+
 def kedro_mlflow_folder() -> str:
-    """The folder holding kedro-mlflow, put on the PYTHONPATH of this test's processes only:
+    """A folder holding kedro-mlflow, put on the PYTHONPATH of this test's processes only:
     installed in the test environment itself, its hooks would track every other test's Kedro
-    runs into its default ``./mlruns`` file store, which MLflow 3 refuses (their runs fail)."""
-    folder = os.environ.get(KEDRO_MLFLOW, "")
-    needs(
-        bool(folder) and (Path(folder) / "kedro_mlflow").is_dir(),
-        f"needs kedro-mlflow in a folder of its own: pip install --no-deps --target <folder> "
-        f"'kedro-mlflow>=2.0.3,<3' and set {KEDRO_MLFLOW}=<folder> (.ci/run does)",
-    )
-    return folder
+    runs into its default ``./mlruns`` file store, which MLflow 3 refuses (their runs fail).
+
+    ``$DAGSTER_KEDRO_TEST_KEDRO_MLFLOW`` names it; by default it is a cache folder that the
+    first run fills with ``pip install --no-deps --target`` (its dependencies, mlflow and
+    scikit-learn, come with the test extra), so the README's test command needs no extra step."""
+    default = Path.home() / ".cache" / "dagster-kedro-tests" / KEDRO_MLFLOW_REQUIREMENT.replace("==", "-")
+    folder = Path(os.environ.get(KEDRO_MLFLOW) or default)
+    if not (folder / "kedro_mlflow").is_dir():
+        with FileLock(str(folder) + ".lock"):  # two xdist workers may both get here first
+            if not (folder / "kedro_mlflow").is_dir():
+                installed = subprocess.run(
+                    [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(folder),
+                     KEDRO_MLFLOW_REQUIREMENT], capture_output=True, text=True,
+                )
+                needs(installed.returncode == 0, f"cannot install {KEDRO_MLFLOW_REQUIREMENT}: {installed.stderr[-500:]}")
+    return str(folder)
 
 
 def mlflow_runs(tracking_uri: str) -> list:
