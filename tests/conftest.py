@@ -33,6 +33,7 @@ KEDRO_PROJECTS = {
     "validated": REPO / "tests" / "fixtures" / "kedro_projects" / "validated",
     "iso_a": REPO / "tests" / "fixtures" / "kedro_projects" / "iso_a",  # pandas 2, own venv (isolated_envs)
     "iso_b": REPO / "tests" / "fixtures" / "kedro_projects" / "iso_b",  # pandas 3, own venv
+    "tracked": REPO / "tests" / "fixtures" / "kedro_projects" / "tracked",
 }
 POSTGRES_URL = "DAGSTER_KEDRO_TEST_POSTGRES_URL"
 

@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from dagster_kedro.errors import KedroNodeError
+from dagster_kedro.mlflow_runs import step_run
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project_scope import runs_in_project
 from dagster_kedro.run_config import RunConfigSpec, check_versions_exist
@@ -141,7 +142,9 @@ def execute_step(
     check_versions_exist(catalog, load_versions or {}, {d for node in nodes for d in node.inputs}, plan.snapshot)
 
     step_started = time.perf_counter()
-    with kedro_logs_to_dagster(context.log, events_level(target.log_level, context.run.tags)):
+    with kedro_logs_to_dagster(context.log, events_level(target.log_level, context.run.tags)), step_run(
+        context, hook_manager, catalog
+    ) as mlflow_metadata:  # the Dagster run's MLflow run, for kedro-mlflow's hooks and datasets
         for node in nodes:
             started = time.perf_counter()
             try:
@@ -149,7 +152,7 @@ def execute_step(
             except Exception as error:
                 PROCESS.outcome(context.run_id).node_errors[node.name] = error
                 raise KedroNodeError(node.name, error) from error
-            metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4)}
+            metadata = {"kedro/node": node.name, "kedro/node_seconds": round(time.perf_counter() - started, 4), **mlflow_metadata}
             for dataset in (d for d in selected if d in node.outputs):
                 value, whole = saved.pop(dataset)
                 about = {**metadata, **(value_metadata(value) if whole else {})}

@@ -18,6 +18,7 @@ from dagster._core.execution.plan.plan import ExecutionPlan
 
 from dagster_kedro.execution import KedroTarget, run_params_and_versions, run_save_version
 from dagster_kedro.pipeline_run_params import kedro_run_params
+from dagster_kedro.mlflow_runs import pipeline_run
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.project_scope import in_project
 from dagster_kedro.step_logs import events_level, kedro_logs_to_dagster
@@ -40,6 +41,8 @@ class KedroRun:
         from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
 
         self._log = plan_context.log
+        self._instance = plan_context.instance
+        self._dagster_run = plan_context.dagster_run
         self._level = min(events_level(target.log_level, plan_context.dagster_run.tags), logging.INFO)
         self.target = target
         self.step_nodes = step_nodes
@@ -51,7 +54,8 @@ class KedroRun:
             session, context = PROCESS.kedro.session(plan_context.run_id, target, snapshot, params)
             save_version = run_save_version(plan_context.instance, plan_context.run_id)
             self.catalog = session_catalog(context, save_version, load_versions)
-            self.hooks = session_hook_manager(session).hook
+            self._hook_manager = session_hook_manager(session)
+            self.hooks = self._hook_manager.hook
             self.run_params = kedro_run_params(
                 run_id=plan_context.run_id,
                 project_path=target.project_path,
@@ -76,7 +80,7 @@ class KedroRun:
         self._log.info(
             f"Kedro before_pipeline_run: {len(self.pipeline.nodes)} node(s) of {self.run_params['project_path']}"
         )
-        with self._in_project():
+        with self._in_project(), pipeline_run(self._instance, self._dagster_run, self._hook_manager):
             self.hooks.before_pipeline_run(**self._kwargs())
 
     def after(self, values: dict[str, Any]) -> None:
