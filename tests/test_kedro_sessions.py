@@ -4,11 +4,15 @@ started after an edit of the catalog sees the edit."""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections import Counter
 
 import dagster as dg
 
 from conftest import loaded_in_process, read_records
+from dagster_kedro.kedro_runtime import configure_project_logging
+from dagster_kedro.logging_scope import isolated_logging
 
 RECORDING_LOADER = '''
 
@@ -61,3 +65,43 @@ def test_a_run_reads_the_catalog_config_once_and_the_next_run_reads_it_again(ked
             assert job.execute_in_process(instance=instance).success
             assert Counter(r["key"] for r in read_records(reads))["catalog"] == 1
             assert (reporting / "summary_v2.json").read_bytes() == (reporting / "summary.json").read_bytes()
+
+
+LOGGING_YML = """
+version: 1
+disable_existing_loggers: false
+handlers:
+  to_file:
+    class: logging.FileHandler
+    filename: {filename}
+loggers:
+  kept_pkg:
+    level: INFO
+    handlers: [to_file]
+"""
+
+
+def test_a_kept_logging_configuration_is_applied_again_and_an_edited_one_is_read_again(tmp_path, monkeypatch):
+
+    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "conf").mkdir()
+    config = tmp_path / "conf/logging.yml"
+    config.write_text(LOGGING_YML.format(filename="first.log"))
+    kept: dict = {}
+
+    def log_once(message: str) -> None:
+        with isolated_logging():
+            configure_project_logging("kept_pkg", kept)
+            logging.getLogger("kept_pkg").info(message)
+
+    log_once("one")
+    log_once("two")  # from the kept configuration: the file handler is there again
+    assert len(kept) == 1
+    assert (tmp_path / "first.log").read_text().split() == ["one", "two"]
+
+    config.write_text(LOGGING_YML.format(filename="second.log"))
+    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))
+    log_once("three")
+    assert (tmp_path / "second.log").read_text().split() == ["three"]
+    assert (tmp_path / "first.log").read_text().split() == ["one", "two"]

@@ -79,21 +79,43 @@ def _not_the_logging_choice(record: logging.LogRecord) -> bool:
     return not (record.getMessage().startswith("Using '") and "as logging configuration" in record.getMessage())
 
 
-def configure_project_logging(package_name: str) -> None:
+def configure_project_logging(package_name: str, kept: dict[tuple, Any] | None = None) -> None:
     """Apply the logging configuration ``kedro run`` applies, chosen as Kedro chooses it:
     ``$KEDRO_LOGGING_CONFIG``, else ``conf/logging.yml`` of the working directory, else Kedro's
     default; plus the package's logger at INFO (what ``configure_project`` adds). Kedro's own
     validation (allowed handler classes) applies. The module global ``LOGGING`` is untouched.
 
     Kedro then logs ``Using '<file>' as logging configuration``: applied once per step, that line
-    would open every step's logs (and print once per step in `dg launch`), so it is dropped."""
+    would open every step's logs (and print once per step in `dg launch`), so it is dropped.
+
+    With ``kept`` (the process's, ``KedroProcessRuntime.logging_configs``), a configuration read
+    before for the same package, working directory and files is applied again through Kedro's
+    own ``configure`` without finding, reading and parsing its YAML: a process applies it once
+    per step (about 10 ms each). An edited file is read again (its modification time is in the key)."""
     kedro_project = _kedro_project_module()
     announcer = logging.getLogger(kedro_project.__name__)
     announcer.addFilter(_not_the_logging_choice)
+    key = _logging_choice(package_name)
     try:
-        kedro_project._ProjectLogging().set_project_logging(package_name)
+        known = kept.get(key) if kept is not None else None
+        if known is not None:
+            known.configure(known.data)
+            return
+        known = kedro_project._ProjectLogging()
+        known.set_project_logging(package_name)
+        if kept is not None:
+            kept[key] = known
     finally:
         announcer.removeFilter(_not_the_logging_choice)
+
+
+def _logging_choice(package_name: str) -> tuple:
+    """What Kedro's choice of a logging configuration depends on: the package, the working
+    directory, ``$KEDRO_LOGGING_CONFIG`` and the files it may read, with their modification times."""
+    chosen = os.environ.get("KEDRO_LOGGING_CONFIG")
+    candidates = [Path(chosen)] if chosen else [Path("conf/logging.yml"), Path("conf/logging.yaml")]
+    stamps = tuple((str(path), path.stat().st_mtime_ns) for path in candidates if path.is_file())
+    return (package_name, os.getcwd(), chosen, stamps)
 
 
 @contextmanager

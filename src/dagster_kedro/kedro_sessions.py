@@ -32,7 +32,9 @@ class KedroProcessRuntime:
       load versions and feeds other steps' memory data into it, which must not leak into the
       next step.
 
-    * the run's save version, read from the run's record once per process and run.
+    * the run's save version, read from the run's record once per process and run;
+    * the project logging configurations read (``kedro_runtime.configure_project_logging``), applied
+      again at each step's start without reading their YAML.
 
     Sessions of ended runs are dropped by the run's executor; a long-lived worker (dask, celery)
     that never sees the end keeps only the ``keep`` most recent.
@@ -43,6 +45,7 @@ class KedroProcessRuntime:
         self._keep = keep
         self._sessions: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
         self._save_versions: OrderedDict[str, str] = OrderedDict()
+        self.logging_configs: dict[tuple, Any] = {}
         self._lock = threading.Lock()
 
     def save_version(self, run_id: str, read: Callable[[], str]) -> str:

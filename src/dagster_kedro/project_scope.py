@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from dagster_kedro.kedro_runtime import configure_project_logging
 from dagster_kedro.logging_scope import isolated_logging
+from dagster_kedro.process_state import PROCESS
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ def project_logging(project_path: str | Path, package_name: str) -> Iterator[Non
     step's compute logs (``step_logs`` keeps the records it forwards as events off them)."""
     with isolated_logging():
         with working_directory(project_path):
-            configure_project_logging(package_name)
+            configure_project_logging(package_name, PROCESS.kedro.logging_configs)
         yield
 
 
