@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 MODES = ("memory", "namespace", "node", "pipeline")
-EXECUTORS = ("in_process", "multiprocess")
+EXECUTORS = ("in_process", "multiprocess", "forkserver")
 
 
 @dataclass
@@ -111,6 +111,7 @@ RUN_TARGETS = (  # (mode, executor, sizes, ours / limit at most)
     ("pipeline", "in_process", (100, 1000), 1.15),
     ("memory", "in_process", (100,), 1.25),
     ("memory", "multiprocess", (10, 100), 1.1),
+    ("memory", "forkserver", (10, 100), 1.1),
 )
 
 
@@ -251,24 +252,29 @@ class Tables:
 
 
     def peer_table(self, results: list[SizeResult]) -> list[str]:
+        """Ours (group_by memory) against kedro-dagster's default job, per executor. A multiprocess
+        run config without start_method forks ours from a forkserver (``step_processes``) and
+        spawns kedro-dagster's steps; ours with ``spawn`` is shown too."""
         lines = [
             "### Against kedro-dagster 0.8.1: default job, same project",
             "",
-            "| N | ours group_by memory, multiprocess | kedro-dagster multiprocess | **speed-up** | kedro-dagster in_process | kedro run |",
-            "|---|---|---|---|---|---|",
+            "| N | executor | ours | ours, start_method spawn | kedro-dagster | **speed-up** | CPU: ours / kedro-dagster |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in results:
-            ours = self.summarize(r.runs.get("memory/multiprocess", []))
-            cells = []
-            for key in ("peer/multiprocess", "peer/in_process"):
-                wall = self.summarize(r.runs.get(key, []))
-                cells.append(f"skipped ({r.skipped[key]})" if key in r.skipped else
-                             ("failed" if r.runs.get(key) else "n/a") if wall is None else f"{wall:.2f}s")
-            peer = self.summarize(r.runs.get("peer/multiprocess", []))
-            speed = f"**{peer / ours:.1f}×**" if peer and ours else "n/a"
-            lines.append(f"| {r.n} | {fmt(ours)} | {cells[0]} | {speed} | {cells[1]} | {fmt(self.summarize(r.runs.get('kedro_run', [])))} |")
+            for executor, ours_key, spawn_key in (("in_process", "memory/in_process", None),
+                                                  ("multiprocess (2)", "memory/forkserver", "memory/multiprocess")):
+                key = f"peer/{executor.split()[0]}"
+                ours, peer = self.summarize(r.runs.get(ours_key, [])), self.summarize(r.runs.get(key, []))
+                if key in r.skipped:
+                    shown = f"skipped ({r.skipped[key]})"
+                else:
+                    shown = ("failed" if r.runs.get(key) else "n/a") if peer is None else f"{peer:.2f}s"
+                spawn = fmt(self.summarize(r.runs.get(spawn_key, []))) if spawn_key else "–"
+                speed = f"**{peer / ours:.1f}×**" if peer and ours else "n/a"
+                cpu = _ratio(self.summarize(r.runs.get(ours_key, []), "cpu_s"), self.summarize(r.runs.get(key, []), "cpu_s"))
+                lines.append(f"| {r.n} | {executor} | {fmt(ours)} | {spawn} | {shown} | {speed} | {cpu} |")
         return lines
-
 
     def targets_table(self, results: list[SizeResult]) -> list[str]:
         """The issue's targets, each next to the load average of the measurements it uses."""

@@ -13,7 +13,8 @@ For every size N (default 10, 100, 1000 nodes) this generates a synthetic Kedro 
       so the state is rewritten on each load: what ``dg`` users get by default);
 * peak memory: the largest summed RSS of the command's process tree (polled from /proc);
 * run: ``dg launch --job <package>__default`` for each group_by (memory, namespace, node,
-  pipeline) under the in_process and multiprocess (max_concurrent 2) executors, as a ratio to
+  pipeline) under the in_process and multiprocess (max_concurrent 2; ``multiprocess`` with
+  ``start_method: spawn``, ``forkserver`` with ``start_method: forkserver``) executors, as a ratio to
   ``kedro run`` on the same project measured in the same run (both end to end);
 * the plain-Dagster reference of every run configuration (``reference.py``: the same steps,
   asset specs, deps and executor as ours, no Kedro, trivial work writing the same files),
@@ -40,8 +41,10 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import ctypes
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -61,7 +64,10 @@ from reference import write_reference_defs  # noqa: E402
 
 EXECUTORS = {
     "in_process": {"execution": {"config": {"in_process": {}}}},
-    "multiprocess": {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}},
+    # both start methods named, so that ours and the plain-Dagster reference use the same one: with no
+    # start_method a Kedro job forks from a forkserver (step_processes), a plain job spawns
+    "multiprocess": {"execution": {"config": {"multiprocess": {"max_concurrent": 2, "start_method": {"spawn": {}}}}}},
+    "forkserver": {"execution": {"config": {"multiprocess": {"max_concurrent": 2, "start_method": {"forkserver": {}}}}}},
 }
 WITH_STATE = {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False}
 SLOW_LIMIT_S = 600.0
@@ -90,6 +96,30 @@ def _session_rss_kb(sid: int) -> int:
     return total
 
 
+def _become_subreaper() -> None:
+    """Make this process the reaper of its orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``).
+
+    A process that its parent never waits for, such as the forkserver of Dagster's multiprocess
+    executor with ``start_method: forkserver`` (and the step processes it forks), is otherwise
+    reparented to init, and its CPU never reaches the measured command's rusage."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+        print("warning: PR_SET_CHILD_SUBREAPER failed; CPU of orphaned step processes is not counted", file=sys.stderr)
+
+
+def _reap_orphans(timeout: float = 60.0) -> None:
+    """Wait for every remaining child (orphans handed to us), so their CPU is in RUSAGE_CHILDREN."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.05)
+    print(f"warning: descendants still running {timeout:.0f} s after the command; their CPU is not counted", file=sys.stderr)
+
+
 def wait_quiet(max_load: float, timeout: float) -> float:
     deadline = time.monotonic() + timeout
     while os.getloadavg()[0] > max_load and time.monotonic() < deadline:
@@ -99,6 +129,7 @@ def wait_quiet(max_load: float, timeout: float) -> float:
 
 class Runner:
     def __init__(self, logs: Path, max_load: float, quiet_timeout: float, verbose: bool = True):
+        _become_subreaper()
         self.logs = logs
         self.max_load = max_load
         self.quiet_timeout = quiet_timeout
@@ -128,8 +159,11 @@ class Runner:
             poller.start()
             timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
             timer.start()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - start
+            _reap_orphans()
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
             timer.cancel()
             done.set()
             poller.join()
@@ -137,7 +171,7 @@ class Runner:
         m = Measurement(
             label=label,
             wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
+            cpu_s=(after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             peak_tree_mb=peak[0] / 1024,
             peak_proc_mb=usage.ru_maxrss / 1024,
             returncode=proc.returncode,

@@ -19,6 +19,7 @@ import dagster as dg
 from dagster.components.resolved.model import Resolver
 
 from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
+from dagster_kedro.step_processes import with_kedro_start_method
 
 # type -> (module, attribute, extra that installs the module)
 EXECUTOR_TYPES: dict[str, tuple[str, str, str | None]] = {
@@ -75,14 +76,13 @@ class ResolvedExecutor:
         """The (unwrapped) executor itself, for a run whose Definitions-level executor routes here."""
         from dagster._core.executor.init import InitExecutorContext
 
-        return self.definition.executor_creation_fn(
-            InitExecutorContext(
-                job=init_context.job,
-                executor_def=self.definition,
-                executor_config=dict(self.config),
-                instance=init_context.instance,
-            )
+        context = InitExecutorContext(
+            job=init_context.job,
+            executor_def=self.definition,
+            executor_config=dict(self.config),
+            instance=init_context.instance,
         )
+        return self.definition.executor_creation_fn(with_kedro_start_method(context, self.definition.name))
 
 
 def executor_definition(type_name: str, *, source: Path | None, field_name: str) -> dg.ExecutorDefinition:

@@ -61,6 +61,14 @@ def _kedro_project_module() -> Any:
     return sys.modules["kedro.framework.project"]
 
 
+def import_step_modules() -> None:
+    """Import what every step imports from Kedro (its session and runner), Kedro's first import
+    leaving logging alone as in a step: for a forkserver that preloads them (``step_processes``)."""
+    _kedro_project_module()
+    import kedro.framework.session  # noqa: F401
+    import kedro.runner  # noqa: F401
+
+
 def _hide_kedro_resolver_deprecation() -> None:
     """Hide OmegaConf 2.4's ``register_new_resolver() is deprecated`` warning when Kedro's config
     loader raises it (on every loader it builds and every config it reads: 14 lines per `dg`

@@ -36,6 +36,7 @@ from dagster_kedro.executors import ResolvedExecutor
 from dagster_kedro.pipeline_errors import StepFailures
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.run_hooks import kedro_runs
+from dagster_kedro.step_processes import stop_forkserver, with_kedro_start_method
 
 
 class KedroRunExecutor(dg.Executor):
@@ -79,6 +80,7 @@ class KedroRunExecutor(dg.Executor):
         finally:
             release_run_slot(plan_context.instance, plan_context.run_id, [run.target.concurrency for run in runs])
             PROCESS.kedro.end_run(plan_context.run_id)  # each KedroRun keeps what it uses
+            stop_forkserver()  # the next run in this process preloads its own modules
         outcome = PROCESS.pop_outcome(plan_context.run_id)
         for run in runs:
             if failures:
@@ -105,7 +107,9 @@ def _wrapped(key: Any, inner: dg.ExecutorDefinition) -> dg.ExecutorDefinition:
             name=inner.name,
             config_schema=inner.config_schema,
             requirements=inner._requirements_fn,
-            executor_creation_fn=lambda init_context: KedroRunExecutor(inner.executor_creation_fn(init_context)),
+            executor_creation_fn=lambda init_context: KedroRunExecutor(
+                inner.executor_creation_fn(with_kedro_start_method(init_context, inner.name))
+            ),
             description=inner.description,
         )
     return PROCESS.wrapped_executors[key]
