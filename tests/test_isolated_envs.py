@@ -204,11 +204,52 @@ def test_a_failing_node_names_itself_with_the_remote_traceback_then_reexecution_
     assert "2.2.3" in (project / "data/08_reporting/summary.csv").read_text()
 
 
-def test_memory_data_crossing_steps_is_a_load_error_for_now(venvs, kedro_project):
-    attributes = {"project_path": str(kedro_project("iso_a")), "python_executable": str(venvs["iso_a"]), "group_by": "node"}
-    with pytest.raises(Exception) as raised:
-        with loaded_in_process(attributes):
-            pass
-    text = error_text(raised.value)
-    assert "attributes.group_by" in text and "in-memory dataset(s) ['checked'] cross steps" in text
-    assert "Fix: use group_by: memory (the default) or pipeline" in text
+HANDED_OFF = """
+import json
+from pathlib import Path
+from dagster import AssetKey, DagsterInstance
+instance = DagsterInstance.get()
+folder = Path(instance.storage_directory()) / "dagster_kedro" / "handoff"
+print(json.dumps({
+    "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()),
+    "storage": sorted(str(p.relative_to(instance.storage_directory())) for p in Path(instance.storage_directory()).iterdir()),
+}))
+"""
+
+
+def test_memory_data_crosses_steps_as_files_of_the_run_and_reexecution_reads_the_parents(
+    venvs, kedro_project, dg_project, tmp_path
+):
+    """group_by: node makes 'checked' (a MemoryDataset, a DataFrame of the venv's pandas 2) cross
+    from check_pandas's step to summarise's, pickled and unpickled in the project's interpreter."""
+    project = kedro_project("iso_a")
+    attributes = {"project_path": str(project), "python_executable": str(venvs["iso_a"]), "group_by": "node"}
+    dg_project.add_component("iso_a", attributes)
+    failing = {"resources": {"kedro_iso_a": {"config": {"runtime_params": {"fail_summary": True}}}}, **MULTIPROCESS}
+
+    failed = dg_project.launch(job="iso_a__default", config=failing, check=False)
+
+    assert failed.returncode != 0
+    logs = latest_run_logs(dg_project)
+    failures = [(step, error) for kind, step, error in logs["errors"] if kind == "STEP_FAILURE"]
+    assert [step for step, _ in failures] == ["iso_a__summarise"]
+    assert "summarise was asked to fail (fail_summary)" in failures[0][1]
+    handed = json.loads(dg_project.python(HANDED_OFF).stdout.strip().splitlines()[-1])
+    assert handed["files"] == [f"{logs['run_id']}/checked.pickle"]
+    assert "checked" not in handed["storage"]  # not through the IO manager's pickles
+    assert not (project / "data/08_reporting/summary.csv").exists()
+
+    # summarise's step alone, reading 'checked' from the failed run's folder
+    result = json.loads(dg_project.python(REEXECUTE_FROM_FAILURE).stdout.strip().splitlines()[-1])
+
+    assert result == {"success": True, "steps": ["iso_a__summarise"]}
+    reference = copy_kedro_project("iso_a", tmp_path / "reference")
+    _kedro_run_in_own_venv(reference, venvs["iso_a"])
+    ours, theirs = kedro_outputs(project), kedro_outputs(reference)
+    assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
+    assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
+
+    # a new run of summarise alone reads the value of the newest materialization of 'checked'
+    (project / "data/08_reporting/summary.csv").unlink()
+    dg_project.launch(assets="summary", config=MULTIPROCESS)
+    assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()

@@ -57,6 +57,7 @@ class StepRef:
     step: Step
     keys: dict[str, dg.AssetKey]
     checks: Mapping[str, list[Any]] = field(default_factory=dict)  # dataset -> checks.DatasetCheck
+    input_keys: Mapping[str, dg.AssetKey] = field(default_factory=dict)  # its stored inputs' asset keys
 
 
 def run_save_version(instance: dg.DagsterInstance, run_id: str) -> str:

@@ -4,12 +4,12 @@ The code location decides what an in-process step decides (which nodes the selec
 need, the run's save version, the load versions pinned by earlier steps of the run, the
 runtime params, the run's concurrency slot), then starts ``project_python.py run`` under the
 project's interpreter with ``PipesSubprocessClient``: the nodes run there (``pipes_runner``)
-and their materializations and logs come back through Pipes; a failing node's exception and
-traceback come back through a file the two sides agree on, raised here as the step's error. The
-subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
+and their materializations and logs come back through Pipes; memory data that crosses steps
+goes through files of the run's handoff folder (``handoff``), written and read over there; a
+failing node's exception and traceback come back through a file the two sides agree on, raised
+here as the step's error. The subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
 
-Not yet (see docs/state-and-monorepos.md): memory data that crosses steps and asset checks
-(both load errors, :func:`check_isolated_plan`).
+Not yet (see docs/state-and-monorepos.md): asset checks (a load error, :func:`check_isolated_plan`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dagster._core.errors import DagsterPipesExecutionError
 from dagster_kedro.concurrency import claim_run_slot
 from dagster_kedro.errors import KedroComponentError, KedroNodeError, KedroPipelineError
 from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version
+from dagster_kedro.handoff import input_paths, output_paths
 from dagster_kedro.isolated_env import ENTRY_POINT, interpreter
 from dagster_kedro.pipeline_errors import rebuilt_exception
 from dagster_kedro.steps import StepPlan
@@ -37,15 +38,6 @@ _CHILD_ENV = {"PYTHONPATH": "", "PYTHONHOME": ""}
 
 def check_isolated_plan(plan: StepPlan, checks: Mapping[str, Any], source: Any) -> None:
     """Refuse what steps in the project's interpreter cannot run yet, at load time."""
-    crossing = sorted(plan.stored_memory)
-    if crossing:
-        raise KedroComponentError(
-            f"in-memory dataset(s) {crossing} cross steps, which a project run by its own "
-            "interpreter cannot pass between steps yet.",
-            source=source,
-            field="group_by",
-            fix="use group_by: memory (the default) or pipeline, or declare the datasets in the catalog.",
-        )
     if checks:
         raise KedroComponentError(
             "asset checks of a project run by its own interpreter are not supported yet.",
@@ -72,6 +64,7 @@ def execute_isolated_step(
     claim_run_slot(context, target.concurrency, plan.snapshot.package_name)
     pins = pinned_load_versions(context.instance, context.run, plan, node_names, save_version)
     python = interpreter(target.python_executable, target.project_path)
+    read = {d for name in node_names for d in plan.snapshot.nodes[name].inputs}
     extras = {
         "snapshot": plan.snapshot.model_dump(mode="json"),
         "env": target.env,
@@ -83,6 +76,10 @@ def execute_isolated_step(
         "load_versions": {**pins.load_versions, **(load_versions or {})},
         "runtime_params": effective_runtime_params(target, runtime_params),
         "assets": {d: ref.keys[d].to_user_string() for d in selected},
+        "handoff": {  # memory data crossing steps, as files of the run (handoff)
+            "inputs": input_paths(context, [d for d in step.stored_inputs if d in read], ref.input_keys),
+            "outputs": output_paths(context, [d for d in selected if d in plan.stored_memory]),
+        },
     }
     client = dg.PipesSubprocessClient(env=_CHILD_ENV, cwd=target.project_path)
     with tempfile.TemporaryDirectory(prefix="dagster-kedro-step-") as folder:

@@ -11,9 +11,11 @@ in-process steps run them (``execution``): a Kedro session on the project, its c
 run's save version, ``kedro.runner.Task`` for each node, so the dataset and node hooks fire here,
 in the project's interpreter. Each persisted output is reported as a materialization as soon as
 its node has finished, with the rows and columns of the value the node returned (as in-process
-steps report them: ``run_metadata``); a node's exception is raised as a :class:`KedroNodeError` naming the node
-(Pipes reports it as an engine event) and written, with its traceback, to the file the code
-location named, which raises it as the step's error.
+steps report them: ``run_metadata``). Memory data crossing steps is unpickled from, and pickled
+to, the files of the run's handoff folder that the extras name (``handoff``). A node's exception
+is raised as a :class:`KedroNodeError` naming the node (Pipes reports it as an engine event) and
+written, with its traceback, to the file the code location named, which raises it as the step's
+error.
 
 Imports neither dagster nor anything that does: only ``dagster_pipes``, Kedro and the
 dagster-free modules of this package.
@@ -22,6 +24,8 @@ dagster-free modules of this package.
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import sys
 import time
 import traceback
@@ -79,6 +83,9 @@ def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
         hook_manager = session_hook_manager(session)
         saved = SavedValues(assets)
         saved.replace_in(hook_manager)
+        handoff = extras["handoff"]
+        for dataset, path in handoff["inputs"].items():  # memory data of other steps (handoff)
+            catalog[dataset] = _unpickled(path)
         for node in nodes:
             for dataset in [*node.inputs, *node.outputs]:
                 catalog.get(dataset, fallback_to_runtime_pattern=True)
@@ -93,6 +100,8 @@ def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
                 "kedro/node": node.name,
                 "kedro/node_seconds": round(time.perf_counter() - started, 4),
             }
+            for dataset in (d for d in node.outputs if d in handoff["outputs"]):
+                _pickle(catalog.load(dataset), handoff["outputs"][dataset])
             for dataset in (d for d in node.outputs if d in assets):
                 value, whole = saved.pop(dataset)
                 about = {**metadata, **_version_metadata(snapshot, dataset, extras["save_version"])}
@@ -160,6 +169,21 @@ def _project_session(request: dict[str, Any]) -> Iterator[tuple[ProjectSnapshot,
         nodes = runtime.nodes.load(target, snapshot, request["nodes"])
         session, context = runtime.session(request["run_id"], target, snapshot, request["runtime_params"])
         yield snapshot, nodes, session, context
+
+
+def _unpickled(path: str) -> Any:
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _pickle(value: Any, path: str) -> None:
+    """Written whole or not at all: a step killed mid-write leaves no file a re-execution would read."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    with partial.open("wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, target)
 
 
 def _write_failure(path: str, node_name: str | None, error: BaseException) -> None:
