@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 
+import dagster as dg
 import pytest
+import yaml
 from conftest import MULTIPROCESS, copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
 from isolated_envs import project_venv
 
@@ -253,3 +256,62 @@ def test_memory_data_crosses_steps_as_files_of_the_run_and_reexecution_reads_the
     (project / "data/08_reporting/summary.csv").unlink()
     dg_project.launch(assets="summary", config=MULTIPROCESS)
     assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
+
+
+SUMMARY_SCHEMA = """
+import pandera.pandas as pa
+
+
+class Summary(pa.DataFrameModel):
+    city: str
+    temp: float = pa.Field(ge=-50, le=60)
+"""
+
+
+def _with_summary_schema(project):
+    """The project's catalog names a pandera schema for `summary`, in a module of the project."""
+    package = project.name
+    (project / "src" / package / "schemas.py").write_text(SUMMARY_SCHEMA)
+    catalog = project / "conf" / "base" / "catalog.yml"
+    entries = yaml.safe_load(catalog.read_text())
+    entries["summary"]["metadata"] = {"pandera": {"schema": f"{package}.schemas.Summary"}}
+    catalog.write_text(yaml.safe_dump(entries))
+    return project
+
+
+def test_checks_of_the_yaml_and_the_catalog_run_in_the_project_interpreter(venvs, kedro_project):
+    project = _with_summary_schema(kedro_project("iso_a"))
+    attributes = {
+        "project_path": str(project),
+        "python_executable": str(venvs["iso_a"]),
+        "checks": {
+            "summary": [{"row_count": {"max": 2}, "name": "at_most_two_cities"}, {"not_null": ["city"]}, {"unique": ["pandas_version"]}]
+        },
+    }
+    with loaded_in_process(attributes) as defs, tempfile.TemporaryDirectory() as home:
+        job = defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(instance=dg.DagsterInstance.local_temp(home), raise_on_error=False)
+
+    assert result.success  # no check is blocking
+    found = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert sorted(found) == ["at_most_two_cities", "not_null", "pandera", "unique"]
+    # iso_a.schemas is importable only in the project's interpreter: the schema was validated there
+    assert found["pandera"].passed, found["pandera"].metadata
+    assert found["not_null"].passed and found["not_null"].metadata["failing_rows"].value == 0
+    assert not found["at_most_two_cities"].passed
+    assert found["at_most_two_cities"].metadata["row_count"].value == 3
+    assert found["at_most_two_cities"].asset_key == dg.AssetKey("summary")
+    assert not found["unique"].passed and found["unique"].metadata["failing_rows"].value == 3
+    assert found["unique"].metadata["sample"].value == [{"pandas_version": "2.2.3"}] * 3  # JSON through Pipes
+
+
+def test_a_catalog_schema_in_a_project_env_without_pandera_is_one_error_with_the_install_line(venvs, kedro_project):
+    project = _with_summary_schema(kedro_project("iso_b"))
+    with pytest.raises(Exception) as raised:
+        with loaded_in_process({"project_path": str(project), "python_executable": str(venvs["iso_b"])}):
+            pass
+    text = error_text(raised.value)
+    python = venvs["iso_b"] / "bin" / "python"
+    assert f"pandera is not installed in the project's Python ({python})" in text
+    assert "summary.metadata.pandera.schema" in text
+    assert f"Fix: install it there: {python} -m pip install pandera" in text

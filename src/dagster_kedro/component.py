@@ -33,7 +33,7 @@ from dagster_kedro.checks import build_checks, check_specs
 from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.execution import KedroTarget, StepRef, execute_step
 from dagster_kedro.isolated_env import read_project_with
-from dagster_kedro.isolated_steps import check_isolated_plan, execute_isolated_step
+from dagster_kedro.isolated_steps import execute_isolated_step
 from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.orchestration import (
     Orchestration,
@@ -225,9 +225,7 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         )
         specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
-        checks = build_checks(self.checks, plan, source)
-        if self.python_executable:
-            check_isolated_plan(plan, checks, source)
+        checks = build_checks(self.checks, plan, source, pandera_here=not self.python_executable)
         steps = {
             op_name(snapshot, step): StepRef(
                 target, plan, step, {d: keys[d] for d in step.assets}, {d: checks[d] for d in step.assets if d in checks},

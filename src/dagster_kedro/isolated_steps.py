@@ -8,8 +8,8 @@ and their materializations and logs come back through Pipes; memory data that cr
 goes through files of the run's handoff folder (``handoff``), written and read over there; a
 failing node's exception and traceback come back through a file the two sides agree on, raised
 here as the step's error. The subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
-
-Not yet (see docs/state-and-monorepos.md): asset checks (a load error, :func:`check_isolated_plan`).
+The asset checks of the step's selected assets (``checks``) run over there too, on the value the
+node returned, and come back as check results through Pipes.
 """
 
 from __future__ import annotations
@@ -24,28 +24,15 @@ import dagster as dg
 from dagster._core.errors import DagsterPipesExecutionError
 
 from dagster_kedro.concurrency import claim_run_slot
-from dagster_kedro.errors import KedroComponentError, KedroNodeError, KedroPipelineError
+from dagster_kedro.errors import KedroNodeError, KedroPipelineError
 from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version
 from dagster_kedro.handoff import input_paths, output_paths
 from dagster_kedro.isolated_env import ENTRY_POINT, interpreter
 from dagster_kedro.pipeline_errors import rebuilt_exception
-from dagster_kedro.steps import StepPlan
 from dagster_kedro.versions import pinned_load_versions
 
 # the code location's packages must not shadow the project's (empty means unset to Python)
 _CHILD_ENV = {"PYTHONPATH": "", "PYTHONHOME": ""}
-
-
-def check_isolated_plan(plan: StepPlan, checks: Mapping[str, Any], source: Any) -> None:
-    """Refuse what steps in the project's interpreter cannot run yet, at load time."""
-    if checks:
-        raise KedroComponentError(
-            "asset checks of a project run by its own interpreter are not supported yet.",
-            source=source,
-            field="checks",
-            value=sorted(checks),
-            fix="remove `checks` (or `python_executable`).",
-        )
 
 
 def execute_isolated_step(
@@ -76,6 +63,7 @@ def execute_isolated_step(
         "load_versions": {**pins.load_versions, **(load_versions or {})},
         "runtime_params": effective_runtime_params(target, runtime_params),
         "assets": {d: ref.keys[d].to_user_string() for d in selected},
+        "checks": _selected_checks(context, ref, selected),
         "handoff": {  # memory data crossing steps, as files of the run (handoff)
             "inputs": input_paths(context, [d for d in step.stored_inputs if d in read], ref.input_keys),
             "outputs": output_paths(context, [d for d in selected if d in plan.stored_memory]),
@@ -93,6 +81,20 @@ def execute_isolated_step(
                 raise error from error.__cause__  # not from Pipes' "process failed with code 1"
             raise
     yield from invocation.get_results()
+
+
+def _selected_checks(context: dg.AssetExecutionContext, ref: StepRef, datasets: list[str]) -> dict[str, list[dict]]:
+    """dataset -> the checks (``checks.DatasetCheck``) of it that the run selected, as plain data."""
+    chosen = context.selected_asset_check_keys
+    return {
+        dataset: [
+            {"name": check.name, "kind": check.kind, "argument": check.argument}
+            for check in ref.checks.get(dataset, [])
+            if dg.AssetCheckKey(ref.keys[dataset], check.name) in chosen
+        ]
+        for dataset in datasets
+        if dataset in ref.checks
+    }
 
 
 def _node_error(failure: Mapping[str, Any]) -> Exception:

@@ -11,7 +11,8 @@ in-process steps run them (``execution``): a Kedro session on the project, its c
 run's save version, ``kedro.runner.Task`` for each node, so the dataset and node hooks fire here,
 in the project's interpreter. Each persisted output is reported as a materialization as soon as
 its node has finished, with the rows and columns of the value the node returned (as in-process
-steps report them: ``run_metadata``). Memory data crossing steps is unpickled from, and pickled
+steps report them: ``run_metadata``), then by the results of its selected asset checks
+(``check_evaluation``, as in-process steps evaluate them). Memory data crossing steps is unpickled from, and pickled
 to, the files of the run's handoff folder that the extras name (``handoff``). A node's exception
 is raised as a :class:`KedroNodeError` naming the node (Pipes reports it as an engine event) and
 written, with its traceback, to the file the code location named, which raises it as the step's
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dagster_kedro.check_evaluation import CHUNKED, run_check
 from dagster_kedro.errors import KedroNodeError, KedroPipelineError
 from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
 from dagster_kedro.kedro_sessions import KedroProcessRuntime
@@ -107,7 +109,18 @@ def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
                 about = {**metadata, **_version_metadata(snapshot, dataset, extras["save_version"])}
                 about.update(_pipes_metadata(value_facts(value)) if whole else {})
                 pipes.report_asset_materialization(asset_key=assets[dataset], metadata=about)
+                for check in extras["checks"].get(dataset, []):
+                    _report_check(pipes, assets[dataset], check, value, whole, snapshot.project_path)
         pipes.log.info(f"Kedro ran {len(nodes)} node(s) in the project's interpreter: {[n.name for n in nodes]}")
+
+
+def _report_check(pipes: Any, asset_key: str, check: dict[str, Any], value: Any, whole: bool, project_path: str) -> None:
+    """One selected check on the value the node returned, as ``checks.evaluate`` runs it in process
+    (a check function here returns a bool: there is no dagster for an ``AssetCheckResult``)."""
+    passed, metadata = run_check(check["kind"], check["argument"], value, project_path) if whole else (False, {"error": CHUNKED})
+    metadata = {name: {"raw_value": v, "type": "json"} if isinstance(v, (dict, list)) else v for name, v in metadata.items()}
+    severity = "ERROR" if whole else "WARN"
+    pipes.report_asset_check(check["name"], bool(passed), severity=severity, metadata=metadata, asset_key=asset_key)
 
 
 def fire_pipeline_hook(request: dict[str, Any]) -> None:
