@@ -6,9 +6,12 @@ imports no Kedro module, whether it loads from state or has the projects read li
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -315,3 +318,54 @@ def test_a_catalog_schema_in_a_project_env_without_pandera_is_one_error_with_the
     assert f"pandera is not installed in the project's Python ({python})" in text
     assert "summary.metadata.pandera.schema" in text
     assert f"Fix: install it there: {python} -m pip install pandera" in text
+
+
+FEATURES_URI = """
+from dagster import AssetKey, DagsterInstance
+metadata = DagsterInstance.get().get_latest_materialization_event(AssetKey("features")).asset_materialization.metadata
+print(metadata["dagster/uri"].value)
+"""
+
+
+def test_kill_9_of_both_processes_mid_save_leaves_the_marker_and_versioned_outputs_carry_their_uri(
+    venvs, kedro_project, dg_project, tmp_path
+):
+    """The `faults` project (kedro and its json datasets: iso_a's venv has them) in its own
+    interpreter: the save held half-way is in that interpreter, and killing the step process
+    first, then the project's, leaves the marker the step wrote before the save began."""
+    from test_faults import SAVING_STEP, by_label, facts, finish, launch_in_background, run_config, wait_for_file
+
+    project = kedro_project("faults")
+    dg_project.add_component("faults", {"project_path": str(project), "python_executable": str(venvs["iso_a"])})
+    halt = tmp_path / "halt"
+    dg_project.env["FAULTS_HALT_FILE"] = str(halt)
+    run_a = launch_in_background(dg_project, run_config(label="A"))
+    wait_for_file(Path(f"{halt}.pid"), run_a, timeout=400)  # features saved by step 1; half of table.txt written
+    _step, step_pid = json.loads(dg_project.python(SAVING_STEP).stdout.strip().splitlines()[-1])
+    saving_pid = int(Path(f"{halt}.pid").read_text())
+    assert saving_pid != step_pid  # the project's interpreter saves, a child of the step process
+    os.kill(step_pid, signal.SIGKILL)  # from now on this step writes nothing to the event log
+    os.kill(saving_pid, signal.SIGKILL)
+    code, output = finish(run_a)
+
+    assert code != 0
+    assert not (project / "data/03_primary/table.txt").read_text().endswith("END\n")  # truncated
+    known = facts(dg_project)
+    (run,) = by_label(known["runs"]).values()
+    assert run["status"] == "FAILURE"
+    table = known["latest"]["table"]
+    assert table["materialization"] is None and table["observation"]["run_id"] == run["run_id"]
+    assert table["observation"]["metadata"] == {  # as in-process steps write it (test_faults)
+        "kedro/partial_save": True, "kedro/node": "build_table", "kedro/dataset": "table",
+        "kedro/filepath": "data/03_primary/table.txt",
+    }
+    # written before the save began: the project's interpreter waited for it (pipes_markers)
+    assert table["observation"]["ts"] < (project / "data/03_primary/table.txt").stat().st_mtime
+    features = known["latest"]["features"]  # every save is marked first; a complete one superseded
+    assert features["observation"]["ts"] < features["materialization"]["ts"]
+    version = run["materialized"]["features"]["kedro/save_version"]
+    assert features["observation"]["metadata"]["kedro/save_version"] == version
+    assert run["materialized"]["features"]["kedro/dataset"] == "features"
+    uri = dg_project.python(FEATURES_URI).stdout.strip().splitlines()[-1]
+    assert uri == f"file://{project}/data/02_intermediate/features.json/{version}/features.json"
+    assert (project / "data/02_intermediate/features.json" / version / "features.json").exists()

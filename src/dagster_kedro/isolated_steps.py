@@ -8,7 +8,9 @@ and their materializations and logs come back through Pipes; memory data that cr
 goes through files of the run's handoff folder (``handoff``), written and read over there; a
 failing node's exception and traceback come back through a file the two sides agree on, raised
 here as the step's error. The subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
-The asset checks of the step's selected assets (``checks``) run over there too, on the value the
+Each save of a persisted asset is marked in the event log before it starts (``pipes_markers``),
+and versioned outputs carry their version's ``dagster/uri``, as in process. The asset checks of
+the step's selected assets (``checks``) run over there too, on the value the
 node returned, and come back as check results through Pipes.
 """
 
@@ -25,10 +27,11 @@ from dagster._core.errors import DagsterPipesExecutionError
 
 from dagster_kedro.concurrency import claim_run_slot
 from dagster_kedro.errors import KedroNodeError, KedroPipelineError
-from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version
+from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version, version_metadata
 from dagster_kedro.handoff import input_paths, output_paths
 from dagster_kedro.isolated_env import ENTRY_POINT, interpreter
 from dagster_kedro.pipeline_errors import rebuilt_exception
+from dagster_kedro.pipes_markers import MarkingMessageReader
 from dagster_kedro.versions import pinned_load_versions
 
 # the code location's packages must not shadow the project's (empty means unset to Python)
@@ -64,15 +67,22 @@ def execute_isolated_step(
         "runtime_params": effective_runtime_params(target, runtime_params),
         "assets": {d: ref.keys[d].to_user_string() for d in selected},
         "checks": _selected_checks(context, ref, selected),
+        "version_metadata": {d: version_metadata(plan, d, save_version) for d in selected},
         "handoff": {  # memory data crossing steps, as files of the run (handoff)
             "inputs": input_paths(context, [d for d in step.stored_inputs if d in read], ref.input_keys),
             "outputs": output_paths(context, [d for d in selected if d in plan.stored_memory]),
         },
     }
-    client = dg.PipesSubprocessClient(env=_CHILD_ENV, cwd=target.project_path)
     with tempfile.TemporaryDirectory(prefix="dagster-kedro-step-") as folder:
         failure = Path(folder) / "failure.json"
         extras["failure_file"] = str(failure)
+        reader = MarkingMessageReader(context, plan, ref.keys, save_version, Path(folder, "markers"))
+        reader.acknowledgements.mkdir()
+        extras["markers"] = {  # a marker before each save of a persisted asset (pipes_markers)
+            "datasets": [d for d in selected if plan.snapshot.dataset(d).is_persisted],
+            "acknowledgements": str(reader.acknowledgements),
+        }
+        client = dg.PipesSubprocessClient(env=_CHILD_ENV, cwd=target.project_path, message_reader=reader)
         try:
             invocation = client.run(context=context, command=[python, str(ENTRY_POINT), "run"], extras=extras)
         except DagsterPipesExecutionError:
