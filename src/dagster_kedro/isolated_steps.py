@@ -4,14 +4,14 @@ The code location decides what an in-process step decides (which nodes the selec
 need, the run's save version, the load versions pinned by earlier steps of the run, the
 runtime params, the run's concurrency slot), then starts ``project_python.py run`` under the
 project's interpreter with ``PipesSubprocessClient``: the nodes run there (``pipes_runner``)
-and their materializations and logs come back through Pipes; memory data that crosses steps
-goes through files of the run's handoff folder (``handoff``), written and read over there; a
-failing node's exception and traceback come back through a file the two sides agree on, raised
-here as the step's error. The subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
-Each save of a persisted asset is marked in the event log before it starts (``pipes_markers``),
-and versioned outputs carry their version's ``dagster/uri``, as in process. The asset checks of
-the step's selected assets (``checks``) run over there too, on the value the
-node returned, and come back as check results through Pipes.
+and their materializations, asset check results and logs come back through Pipes. As in process:
+the asset checks of the step's selected assets (``checks``) run on the value the node returned,
+over there; each save of a persisted asset is marked in the event log before it starts
+(``pipes_markers``); versioned outputs carry their version's ``dagster/uri``. Memory data that
+crosses steps goes through files of the run's handoff folder (``handoff``), written and read
+over there. A failing node's exception and traceback come back through a file the two sides
+agree on, raised here as the step's error. The subprocess's output goes to the step's compute
+logs. The run's pipeline hooks: ``isolated_runs``.
 """
 
 from __future__ import annotations
