@@ -6,10 +6,16 @@ imports no Kedro module, whether it loads from state or has the projects read li
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
+import dagster as dg
 import pytest
+import yaml
 from conftest import MULTIPROCESS, copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
 from isolated_envs import project_venv
 
@@ -204,11 +210,162 @@ def test_a_failing_node_names_itself_with_the_remote_traceback_then_reexecution_
     assert "2.2.3" in (project / "data/08_reporting/summary.csv").read_text()
 
 
-def test_memory_data_crossing_steps_is_a_load_error_for_now(venvs, kedro_project):
-    attributes = {"project_path": str(kedro_project("iso_a")), "python_executable": str(venvs["iso_a"]), "group_by": "node"}
+HANDED_OFF = """
+import json
+from pathlib import Path
+from dagster import AssetKey, DagsterInstance
+instance = DagsterInstance.get()
+folder = Path(instance.storage_directory()) / "dagster_kedro" / "handoff"
+print(json.dumps({
+    "files": sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()),
+    "storage": sorted(str(p.relative_to(instance.storage_directory())) for p in Path(instance.storage_directory()).iterdir()),
+}))
+"""
+
+
+def test_memory_data_crosses_steps_as_files_of_the_run_and_reexecution_reads_the_parents(
+    venvs, kedro_project, dg_project, tmp_path
+):
+    """group_by: node makes 'checked' (a MemoryDataset, a DataFrame of the venv's pandas 2) cross
+    from check_pandas's step to summarise's, pickled and unpickled in the project's interpreter."""
+    project = kedro_project("iso_a")
+    attributes = {"project_path": str(project), "python_executable": str(venvs["iso_a"]), "group_by": "node"}
+    dg_project.add_component("iso_a", attributes)
+    failing = {"resources": {"kedro_iso_a": {"config": {"runtime_params": {"fail_summary": True}}}}, **MULTIPROCESS}
+
+    failed = dg_project.launch(job="iso_a__default", config=failing, check=False)
+
+    assert failed.returncode != 0
+    logs = latest_run_logs(dg_project)
+    failures = [(step, error) for kind, step, error in logs["errors"] if kind == "STEP_FAILURE"]
+    assert [step for step, _ in failures] == ["iso_a__summarise"]
+    assert "summarise was asked to fail (fail_summary)" in failures[0][1]
+    handed = json.loads(dg_project.python(HANDED_OFF).stdout.strip().splitlines()[-1])
+    assert handed["files"] == [f"{logs['run_id']}/checked.pickle"]
+    assert "checked" not in handed["storage"]  # not through the IO manager's pickles
+    assert not (project / "data/08_reporting/summary.csv").exists()
+
+    # summarise's step alone, reading 'checked' from the failed run's folder
+    result = json.loads(dg_project.python(REEXECUTE_FROM_FAILURE).stdout.strip().splitlines()[-1])
+
+    assert result == {"success": True, "steps": ["iso_a__summarise"]}
+    reference = copy_kedro_project("iso_a", tmp_path / "reference")
+    _kedro_run_in_own_venv(reference, venvs["iso_a"])
+    ours, theirs = kedro_outputs(project), kedro_outputs(reference)
+    assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
+    assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
+
+    # a new run of summarise alone reads the value of the newest materialization of 'checked'
+    (project / "data/08_reporting/summary.csv").unlink()
+    dg_project.launch(assets="summary", config=MULTIPROCESS)
+    assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
+
+
+SUMMARY_SCHEMA = """
+import pandera.pandas as pa
+
+
+class Summary(pa.DataFrameModel):
+    city: str
+    temp: float = pa.Field(ge=-50, le=60)
+"""
+
+
+def _with_summary_schema(project):
+    """The project's catalog names a pandera schema for `summary`, in a module of the project."""
+    package = project.name
+    (project / "src" / package / "schemas.py").write_text(SUMMARY_SCHEMA)
+    catalog = project / "conf" / "base" / "catalog.yml"
+    entries = yaml.safe_load(catalog.read_text())
+    entries["summary"]["metadata"] = {"pandera": {"schema": f"{package}.schemas.Summary"}}
+    catalog.write_text(yaml.safe_dump(entries))
+    return project
+
+
+def test_checks_of_the_yaml_and_the_catalog_run_in_the_project_interpreter(venvs, kedro_project):
+    project = _with_summary_schema(kedro_project("iso_a"))
+    attributes = {
+        "project_path": str(project),
+        "python_executable": str(venvs["iso_a"]),
+        "checks": {
+            "summary": [{"row_count": {"max": 2}, "name": "at_most_two_cities"}, {"not_null": ["city"]}, {"unique": ["pandas_version"]}]
+        },
+    }
+    with loaded_in_process(attributes) as defs, tempfile.TemporaryDirectory() as home:
+        job = defs.resolve_implicit_global_asset_job_def()
+        result = job.execute_in_process(instance=dg.DagsterInstance.local_temp(home), raise_on_error=False)
+
+    assert result.success  # no check is blocking
+    found = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert sorted(found) == ["at_most_two_cities", "not_null", "pandera", "unique"]
+    # iso_a.schemas is importable only in the project's interpreter: the schema was validated there
+    assert found["pandera"].passed, found["pandera"].metadata
+    assert found["not_null"].passed and found["not_null"].metadata["failing_rows"].value == 0
+    assert not found["at_most_two_cities"].passed
+    assert found["at_most_two_cities"].metadata["row_count"].value == 3
+    assert found["at_most_two_cities"].asset_key == dg.AssetKey("summary")
+    assert not found["unique"].passed and found["unique"].metadata["failing_rows"].value == 3
+    assert found["unique"].metadata["sample"].value == [{"pandas_version": "2.2.3"}] * 3  # JSON through Pipes
+
+
+def test_a_catalog_schema_in_a_project_env_without_pandera_is_one_error_with_the_install_line(venvs, kedro_project):
+    project = _with_summary_schema(kedro_project("iso_b"))
     with pytest.raises(Exception) as raised:
-        with loaded_in_process(attributes):
+        with loaded_in_process({"project_path": str(project), "python_executable": str(venvs["iso_b"])}):
             pass
     text = error_text(raised.value)
-    assert "attributes.group_by" in text and "in-memory dataset(s) ['checked'] cross steps" in text
-    assert "Fix: use group_by: memory (the default) or pipeline" in text
+    python = venvs["iso_b"] / "bin" / "python"
+    assert f"pandera is not installed in the project's Python ({python})" in text
+    assert "summary.metadata.pandera.schema" in text
+    assert f"Fix: install it there: {python} -m pip install pandera" in text
+
+
+FEATURES_URI = """
+from dagster import AssetKey, DagsterInstance
+metadata = DagsterInstance.get().get_latest_materialization_event(AssetKey("features")).asset_materialization.metadata
+print(metadata["dagster/uri"].value)
+"""
+
+
+def test_kill_9_of_both_processes_mid_save_leaves_the_marker_and_versioned_outputs_carry_their_uri(
+    venvs, kedro_project, dg_project, tmp_path
+):
+    """The `faults` project (kedro and its json datasets: iso_a's venv has them) in its own
+    interpreter: the save held half-way is in that interpreter, and killing the step process
+    first, then the project's, leaves the marker the step wrote before the save began."""
+    from test_faults import SAVING_STEP, by_label, facts, finish, launch_in_background, run_config, wait_for_file
+
+    project = kedro_project("faults")
+    dg_project.add_component("faults", {"project_path": str(project), "python_executable": str(venvs["iso_a"])})
+    halt = tmp_path / "halt"
+    dg_project.env["FAULTS_HALT_FILE"] = str(halt)
+    run_a = launch_in_background(dg_project, run_config(label="A"))
+    wait_for_file(Path(f"{halt}.pid"), run_a, timeout=400)  # features saved by step 1; half of table.txt written
+    _step, step_pid = json.loads(dg_project.python(SAVING_STEP).stdout.strip().splitlines()[-1])
+    saving_pid = int(Path(f"{halt}.pid").read_text())
+    assert saving_pid != step_pid  # the project's interpreter saves, a child of the step process
+    os.kill(step_pid, signal.SIGKILL)  # from now on this step writes nothing to the event log
+    os.kill(saving_pid, signal.SIGKILL)
+    code, output = finish(run_a)
+
+    assert code != 0
+    assert not (project / "data/03_primary/table.txt").read_text().endswith("END\n")  # truncated
+    known = facts(dg_project)
+    (run,) = by_label(known["runs"]).values()
+    assert run["status"] == "FAILURE"
+    table = known["latest"]["table"]
+    assert table["materialization"] is None and table["observation"]["run_id"] == run["run_id"]
+    assert table["observation"]["metadata"] == {  # as in-process steps write it (test_faults)
+        "kedro/partial_save": True, "kedro/node": "build_table", "kedro/dataset": "table",
+        "kedro/filepath": "data/03_primary/table.txt",
+    }
+    # written before the save began: the project's interpreter waited for it (pipes_markers)
+    assert table["observation"]["ts"] < (project / "data/03_primary/table.txt").stat().st_mtime
+    features = known["latest"]["features"]  # every save is marked first; a complete one superseded
+    assert features["observation"]["ts"] < features["materialization"]["ts"]
+    version = run["materialized"]["features"]["kedro/save_version"]
+    assert features["observation"]["metadata"]["kedro/save_version"] == version
+    assert run["materialized"]["features"]["kedro/dataset"] == "features"
+    uri = dg_project.python(FEATURES_URI).stdout.strip().splitlines()[-1]
+    assert uri == f"file://{project}/data/02_intermediate/features.json/{version}/features.json"
+    assert (project / "data/02_intermediate/features.json" / version / "features.json").exists()

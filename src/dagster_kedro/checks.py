@@ -12,7 +12,6 @@ is imported (a ``function`` check and a pandera schema are imported in the step 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,8 @@ from dagster._core.definitions.utils import is_valid_name
 from pydantic import ConfigDict
 
 from dagster_kedro import pandera_checks
+from dagster_kedro.check_evaluation import CHUNKED, run_check
 from dagster_kedro.errors import KedroComponentError, SuggestsFieldNames, did_you_mean
-from dagster_kedro.run_metadata import kind_of, sample_records
 from dagster_kedro.steps import StepPlan, python_identifier
 
 KINDS = ("row_count", "columns", "not_null", "unique", "function")
@@ -81,10 +80,11 @@ def _describe(kind: str, argument: Any) -> str:
 
 
 def build_checks(
-    yaml_checks: Mapping[str, list[DatasetCheckSpec]], plan: StepPlan, source: Path | None
+    yaml_checks: Mapping[str, list[DatasetCheckSpec]], plan: StepPlan, source: Path | None, pandera_here: bool = True
 ) -> dict[str, list[DatasetCheck]]:
     """dataset -> its checks: the YAML's, validated against the plan's assets, then one pandera
-    check per asset whose catalog entry names a schema."""
+    check per asset whose catalog entry names a schema (which needs pandera here, unless the
+    checks run in the project's own interpreter: ``pandera_here`` false)."""
     assets = plan.asset_steps
     checks: dict[str, list[DatasetCheck]] = {}
     for dataset, entries in yaml_checks.items():
@@ -100,7 +100,8 @@ def build_checks(
     for dataset in assets:
         schema = plan.snapshot.dataset(dataset).pandera_schema
         if schema is not None:
-            pandera_checks.require_pandera(dataset, source)
+            if pandera_here:
+                pandera_checks.require_pandera(dataset, source)
             checks.setdefault(dataset, []).append(
                 DatasetCheck(dataset, "pandera", "pandera", schema, False, pandera_checks.describe(schema))
             )
@@ -174,12 +175,11 @@ def evaluate(check: DatasetCheck, key: dg.AssetKey, value: Any, project_path: st
     if not whole:
         return dg.AssetCheckResult(
             asset_key=key, check_name=check.name, passed=False, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"error": "the node saved this dataset chunk by chunk (a generator node): no whole value to check"},
+            metadata={"error": CHUNKED},
         )
-    try:
-        passed, metadata = _run(check, value, project_path)
-    except Exception as error:  # the check's own failure is the check's result, shown on the asset
-        passed, metadata = False, {"error": f"{type(error).__name__}: {error}"}
+    passed, metadata = run_check(check.kind, check.argument, value, project_path, (bool, dg.AssetCheckResult))
+    if "sample" in metadata:
+        metadata["sample"] = dg.MetadataValue.json(metadata["sample"])
     if isinstance(passed, dg.AssetCheckResult):
         result = passed
         return dg.AssetCheckResult(
@@ -187,48 +187,3 @@ def evaluate(check: DatasetCheck, key: dg.AssetKey, value: Any, project_path: st
             metadata=result.metadata, description=result.description,
         )
     return dg.AssetCheckResult(asset_key=key, check_name=check.name, passed=bool(passed), metadata=metadata)
-
-
-def _run(check: DatasetCheck, value: Any, project_path: str) -> tuple[Any, dict[str, Any]]:
-    if check.kind == "function":
-        module, _, attribute = check.argument.partition(":")
-        result = getattr(importlib.import_module(module), attribute)(value)
-        if not isinstance(result, (bool, dg.AssetCheckResult)):
-            raise TypeError(f"{check.argument} returned {type(result).__name__}, not a bool or an AssetCheckResult")
-        return result, {}
-    if check.kind == "pandera":
-        return pandera_checks.validate(check.argument, value, project_path)
-    if check.kind == "row_count":
-        rows, (low, high) = len(value), check.argument
-        return (low is None or rows >= low) and (high is None or rows <= high), {"row_count": rows}
-    kind = kind_of(value)
-    if kind is None:
-        raise TypeError(f"{check.kind} checks a pandas or polars DataFrame, not a {type(value).__name__}")
-    present = [str(c) for c in value.columns]
-    wanted = list(check.argument)
-    missing = [c for c in wanted if c not in present]
-    if missing:
-        return False, {"missing_columns": missing, "columns": present}
-    if check.kind == "columns":
-        dtypes = {str(c): str(value[c].dtype) for c in wanted}
-        wrong = {c: dtypes[c] for c, want in check.argument.items() if want and dtypes[c].lower() != want.lower()}
-        return not wrong, {"dtypes": dtypes, **({"wrong_dtypes": wrong} if wrong else {})}
-    failing = _failing_rows(kind, value, wanted, check.kind)
-    metadata: dict[str, Any] = {"failing_rows": int(failing.sum())}
-    if metadata["failing_rows"]:
-        sample = value[failing] if kind == "pandas" else value.filter(failing)
-        metadata["sample"] = dg.MetadataValue.json(sample_records(kind, sample[wanted]))
-    return metadata["failing_rows"] == 0, metadata
-
-
-def _failing_rows(kind: str, frame: Any, columns: list[str], check_kind: str) -> Any:
-    """A boolean mask (Series) of the rows failing ``not_null`` or ``unique`` on ``columns``."""
-    if kind == "pandas":
-        if check_kind == "not_null":
-            return frame[columns].isna().any(axis=1)
-        return frame.duplicated(subset=columns, keep=False)
-    import polars as pl  # the value is a polars frame: polars is installed
-
-    if check_kind == "not_null":
-        return frame.select(pl.any_horizontal(pl.col(columns).is_null())).to_series()
-    return frame.select(columns).is_duplicated()

@@ -33,7 +33,7 @@ from dagster_kedro.checks import build_checks, check_specs
 from dagster_kedro.errors import KedroComponentError, did_you_mean
 from dagster_kedro.execution import KedroTarget, StepRef, execute_step
 from dagster_kedro.isolated_env import read_project_with
-from dagster_kedro.isolated_steps import check_isolated_plan, execute_isolated_step
+from dagster_kedro.isolated_steps import execute_isolated_step
 from dagster_kedro.location import claim_asset_keys, claim_package
 from dagster_kedro.orchestration import (
     Orchestration,
@@ -225,12 +225,11 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         )
         specs = orchestration.asset_specs(self._asset_specs(plan, source))
         keys = {dataset: spec.key for dataset, spec in specs.items()}
-        checks = build_checks(self.checks, plan, source)
-        if self.python_executable:
-            check_isolated_plan(plan, checks, source)
+        checks = build_checks(self.checks, plan, source, pandera_here=not self.python_executable)
         steps = {
             op_name(snapshot, step): StepRef(
-                target, plan, step, {d: keys[d] for d in step.assets}, {d: checks[d] for d in step.assets if d in checks}
+                target, plan, step, {d: keys[d] for d in step.assets}, {d: checks[d] for d in step.assets if d in checks},
+                {d: keys[d] for d in step.stored_inputs},
             )
             for step in plan.steps
         }
@@ -287,7 +286,9 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
         return stage.default_spec(dataset, node)
 
     def _asset_specs(self, plan: StepPlan, source: Path | None = None) -> dict[str, dg.AssetSpec]:
-        with spec_stage(self, SpecStage(plan, self.key_prefix, self.inputs, self.io_manager_key)) as stage:
+        # a project in its own interpreter hands memory data over as files of the run (handoff)
+        io_manager_key = None if self.python_executable else self.io_manager_key
+        with spec_stage(self, SpecStage(plan, self.key_prefix, self.inputs, io_manager_key)) as stage:
             specs = stage.build(self.get_asset_spec, self.translation)
         for step in plan.steps:
             check_step_inputs(specs, step.assets, step.stored_inputs, source)
@@ -298,7 +299,8 @@ class KedroProjectComponent(KedroProjectAttributes, StateBackedComponent, dg.Res
     ) -> dg.AssetsDefinition:
         """The step's subsettable multi-asset, op ``name``; its body runs the step's Kedro nodes."""
         step, target = ref.step, ref.target
-        stored = {d: specs[d].key for d in step.stored_inputs}  # memory data of other steps
+        # memory data of other steps, through the IO manager (not with python_executable: handoff)
+        stored = {} if target.python_executable else {d: specs[d].key for d in step.stored_inputs}
         ins = {key.to_python_identifier(): dg.AssetIn(key) for key in stored.values()}
         input_names = {key.to_python_identifier(): d for d, key in stored.items()}
 

@@ -57,6 +57,7 @@ class StepRef:
     step: Step
     keys: dict[str, dg.AssetKey]
     checks: Mapping[str, list[Any]] = field(default_factory=dict)  # dataset -> checks.DatasetCheck
+    input_keys: Mapping[str, dg.AssetKey] = field(default_factory=dict)  # its stored inputs' asset keys
 
 
 def run_save_version(instance: dg.DagsterInstance, run_id: str) -> str:
@@ -176,15 +177,24 @@ def _summary(plan: StepPlan, nodes: list[Any], seconds: float, shown: int = 20) 
     return text + (f"; saved {len(saved)} dataset(s): {listed(saved)}" if saved else "; saved no dataset")
 
 
+def version_metadata(plan: StepPlan, dataset: str, save_version: str) -> dict[str, str]:
+    """What the materialization of a versioned dataset says of its version (nothing for others):
+    the save version, the dataset (lets later steps of the run chain pin this version) and the
+    version's own ``dagster/uri``."""
+    info = plan.snapshot.dataset(dataset)
+    if not info.versioned:
+        return {}
+    metadata = {"kedro/save_version": save_version, "kedro/dataset": dataset}
+    uri = dataset_uri(plan, info)
+    if uri:
+        metadata["dagster/uri"] = versioned_uri(uri, info, save_version)
+    return metadata
+
+
 def _output(context, plan: StepPlan, dataset: str, key: dg.AssetKey, catalog, metadata: dict, save_version: str) -> dg.Output:
     """The Dagster output of one dataset: a value only for memory data stored by the IO manager."""
     info = plan.snapshot.dataset(dataset)
-    if info.versioned:
-        metadata["kedro/save_version"] = save_version
-        metadata["kedro/dataset"] = dataset  # lets later steps of the run chain pin this version
-        uri = dataset_uri(plan, info)
-        if uri:
-            metadata["dagster/uri"] = versioned_uri(uri, info, save_version)
+    metadata.update(version_metadata(plan, dataset, save_version))
     value = None
     if not info.is_persisted:
         value = catalog.load(dataset)

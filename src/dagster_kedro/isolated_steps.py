@@ -4,12 +4,14 @@ The code location decides what an in-process step decides (which nodes the selec
 need, the run's save version, the load versions pinned by earlier steps of the run, the
 runtime params, the run's concurrency slot), then starts ``project_python.py run`` under the
 project's interpreter with ``PipesSubprocessClient``: the nodes run there (``pipes_runner``)
-and their materializations and logs come back through Pipes; a failing node's exception and
-traceback come back through a file the two sides agree on, raised here as the step's error. The
-subprocess's output goes to the step's compute logs. The run's pipeline hooks: ``isolated_runs``.
-
-Not yet (see docs/state-and-monorepos.md): memory data that crosses steps and asset checks
-(both load errors, :func:`check_isolated_plan`).
+and their materializations, asset check results and logs come back through Pipes. As in process:
+the asset checks of the step's selected assets (``checks``) run on the value the node returned,
+over there; each save of a persisted asset is marked in the event log before it starts
+(``pipes_markers``); versioned outputs carry their version's ``dagster/uri``. Memory data that
+crosses steps goes through files of the run's handoff folder (``handoff``), written and read
+over there. A failing node's exception and traceback come back through a file the two sides
+agree on, raised here as the step's error. The subprocess's output goes to the step's compute
+logs. The run's pipeline hooks: ``isolated_runs``.
 """
 
 from __future__ import annotations
@@ -24,36 +26,16 @@ import dagster as dg
 from dagster._core.errors import DagsterPipesExecutionError
 
 from dagster_kedro.concurrency import claim_run_slot
-from dagster_kedro.errors import KedroComponentError, KedroNodeError, KedroPipelineError
-from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version
+from dagster_kedro.errors import KedroNodeError, KedroPipelineError
+from dagster_kedro.execution import StepRef, effective_runtime_params, run_save_version, version_metadata
+from dagster_kedro.handoff import input_paths, output_paths
 from dagster_kedro.isolated_env import ENTRY_POINT, interpreter
 from dagster_kedro.pipeline_errors import rebuilt_exception
-from dagster_kedro.steps import StepPlan
+from dagster_kedro.pipes_markers import MarkingMessageReader
 from dagster_kedro.versions import pinned_load_versions
 
 # the code location's packages must not shadow the project's (empty means unset to Python)
 _CHILD_ENV = {"PYTHONPATH": "", "PYTHONHOME": ""}
-
-
-def check_isolated_plan(plan: StepPlan, checks: Mapping[str, Any], source: Any) -> None:
-    """Refuse what steps in the project's interpreter cannot run yet, at load time."""
-    crossing = sorted(plan.stored_memory)
-    if crossing:
-        raise KedroComponentError(
-            f"in-memory dataset(s) {crossing} cross steps, which a project run by its own "
-            "interpreter cannot pass between steps yet.",
-            source=source,
-            field="group_by",
-            fix="use group_by: memory (the default) or pipeline, or declare the datasets in the catalog.",
-        )
-    if checks:
-        raise KedroComponentError(
-            "asset checks of a project run by its own interpreter are not supported yet.",
-            source=source,
-            field="checks",
-            value=sorted(checks),
-            fix="remove `checks` (or `python_executable`).",
-        )
 
 
 def execute_isolated_step(
@@ -72,6 +54,7 @@ def execute_isolated_step(
     claim_run_slot(context, target.concurrency, plan.snapshot.package_name)
     pins = pinned_load_versions(context.instance, context.run, plan, node_names, save_version)
     python = interpreter(target.python_executable, target.project_path)
+    read = {d for name in node_names for d in plan.snapshot.nodes[name].inputs}
     extras = {
         "snapshot": plan.snapshot.model_dump(mode="json"),
         "env": target.env,
@@ -83,11 +66,23 @@ def execute_isolated_step(
         "load_versions": {**pins.load_versions, **(load_versions or {})},
         "runtime_params": effective_runtime_params(target, runtime_params),
         "assets": {d: ref.keys[d].to_user_string() for d in selected},
+        "checks": _selected_checks(context, ref, selected),
+        "version_metadata": {d: version_metadata(plan, d, save_version) for d in selected},
+        "handoff": {  # memory data crossing steps, as files of the run (handoff)
+            "inputs": input_paths(context, [d for d in step.stored_inputs if d in read], ref.input_keys),
+            "outputs": output_paths(context, [d for d in selected if d in plan.stored_memory]),
+        },
     }
-    client = dg.PipesSubprocessClient(env=_CHILD_ENV, cwd=target.project_path)
     with tempfile.TemporaryDirectory(prefix="dagster-kedro-step-") as folder:
         failure = Path(folder) / "failure.json"
         extras["failure_file"] = str(failure)
+        reader = MarkingMessageReader(context, plan, ref.keys, save_version, Path(folder, "markers"))
+        reader.acknowledgements.mkdir()
+        extras["markers"] = {  # a marker before each save of a persisted asset (pipes_markers)
+            "datasets": [d for d in selected if plan.snapshot.dataset(d).is_persisted],
+            "acknowledgements": str(reader.acknowledgements),
+        }
+        client = dg.PipesSubprocessClient(env=_CHILD_ENV, cwd=target.project_path, message_reader=reader)
         try:
             invocation = client.run(context=context, command=[python, str(ENTRY_POINT), "run"], extras=extras)
         except DagsterPipesExecutionError:
@@ -96,6 +91,20 @@ def execute_isolated_step(
                 raise error from error.__cause__  # not from Pipes' "process failed with code 1"
             raise
     yield from invocation.get_results()
+
+
+def _selected_checks(context: dg.AssetExecutionContext, ref: StepRef, datasets: list[str]) -> dict[str, list[dict]]:
+    """dataset -> the checks (``checks.DatasetCheck``) of it that the run selected, as plain data."""
+    chosen = context.selected_asset_check_keys
+    return {
+        dataset: [
+            {"name": check.name, "kind": check.kind, "argument": check.argument}
+            for check in ref.checks.get(dataset, [])
+            if dg.AssetCheckKey(ref.keys[dataset], check.name) in chosen
+        ]
+        for dataset in datasets
+        if dataset in ref.checks
+    }
 
 
 def _node_error(failure: Mapping[str, Any]) -> Exception:

@@ -96,16 +96,27 @@ def describe(schema: SchemaRef) -> str:
     return f"Validates the data with the pandera schema of the catalog entry: {what}."
 
 
-def require_pandera(dataset: str, source: Path | None) -> None:
-    """A catalog schema needs pandera where the definitions load (cheap: no import)."""
-    if importlib.util.find_spec("pandera") is None:
+def require_pandera(dataset: str, source: Path | None, python: str | None = None) -> None:
+    """A catalog schema needs pandera where its check runs (cheap: no import): where the
+    definitions load, or in the project's own interpreter ``python`` (``python_executable``:
+    checked there when it reads the project)."""
+    if importlib.util.find_spec("pandera") is not None:
+        return
+    if python:
         raise KedroComponentError(
             f"the catalog entry '{dataset}' names a pandera schema (metadata.pandera.schema), and "
-            "pandera is not installed: its asset check cannot run.",
+            f"pandera is not installed in the project's Python ({python}): its asset check cannot run.",
             source=source,
             entry=f"{dataset}.metadata.pandera.schema",
-            fix="pip install 'dagster-kedro[pandera]' (or pandera) where the code location runs.",
+            fix=f"install it there: {python} -m pip install pandera",
         )
+    raise KedroComponentError(
+        f"the catalog entry '{dataset}' names a pandera schema (metadata.pandera.schema), and "
+        "pandera is not installed: its asset check cannot run.",
+        source=source,
+        entry=f"{dataset}.metadata.pandera.schema",
+        fix="pip install 'dagster-kedro[pandera]' (or pandera) where the code location runs.",
+    )
 
 
 def load_schema(schema: SchemaRef, project_path: str) -> Any:
@@ -132,8 +143,6 @@ def validate(schema: SchemaRef, value: Any, project_path: str) -> tuple[bool, di
     try:
         load_schema(schema, project_path).validate(value, lazy=True)
     except SchemaErrors as errors:
-        import dagster as dg
-
         cases = errors.failure_cases
         kind = kind_of(cases) or "pandas"
         index = cases["index"]
@@ -141,6 +150,6 @@ def validate(schema: SchemaRef, value: Any, project_path: str) -> tuple[bool, di
         return False, {
             "failing_rows": int(rows),
             "failure_cases": len(cases),
-            "sample": dg.MetadataValue.json(sample_records(kind, cases)),
+            "sample": sample_records(kind, cases),  # JSON metadata (check_evaluation)
         }
     return True, {}

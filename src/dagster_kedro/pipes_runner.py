@@ -9,10 +9,15 @@ context's extras (the snapshot, the nodes to run, the run's save version and pin
 versions, the runtime params and the asset key of each dataset to report); the nodes then run as
 in-process steps run them (``execution``): a Kedro session on the project, its catalog with the
 run's save version, ``kedro.runner.Task`` for each node, so the dataset and node hooks fire here,
-in the project's interpreter. Each persisted output is reported as a materialization as soon as
-its node has finished, with the rows and columns of the value the node returned (as in-process
-steps report them: ``run_metadata``); a node's exception is raised as a :class:`KedroNodeError` naming the node
-(Pipes reports it as an engine event) and written, with its traceback, to the file the code
+in the project's interpreter. Before each save of a persisted asset, the step asks the code
+location for its partial-save marker and waits until it is in the event log (``pipes_markers``).
+Each persisted output is reported as a materialization as soon as its node has finished, with
+the rows and columns of the value the node returned (as in-process steps report them:
+``run_metadata``) and the version metadata the code location computed, then by the results of its
+selected asset checks (``check_evaluation``, as in-process steps evaluate them). Memory data
+crossing steps is unpickled from, and pickled to, the files of the run's handoff folder that the
+extras name (``handoff``). A node's exception is raised as a :class:`KedroNodeError` naming the
+node (Pipes reports it as an engine event) and written, with its traceback, to the file the code
 location named, which raises it as the step's error.
 
 Imports neither dagster nor anything that does: only ``dagster_pipes``, Kedro and the
@@ -22,6 +27,8 @@ dagster-free modules of this package.
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import sys
 import time
 import traceback
@@ -31,14 +38,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kedro.framework.hooks import hook_impl
+
+from dagster_kedro.check_evaluation import CHUNKED, run_check
 from dagster_kedro.errors import KedroNodeError, KedroPipelineError
+from dagster_kedro.project_python import PARTIAL_SAVE_MESSAGE
 from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
 from dagster_kedro.kedro_sessions import KedroProcessRuntime
 from dagster_kedro.pipeline_errors import rebuilt_exception
 from dagster_kedro.pipeline_run_params import kedro_run_params
 from dagster_kedro.project_scope import in_project
 from dagster_kedro.run_metadata import value_facts
-from dagster_kedro.saved_values import SavedValues
+from dagster_kedro.saved_values import SavedValues, replace_step_plugin
 from dagster_kedro.snapshot import ProjectSnapshot
 
 
@@ -79,6 +90,10 @@ def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
         hook_manager = session_hook_manager(session)
         saved = SavedValues(assets)
         saved.replace_in(hook_manager)
+        replace_step_plugin(hook_manager, _MARKERS_PLUGIN, _SaveMarkers(pipes, **extras["markers"]))
+        handoff = extras["handoff"]
+        for dataset, path in handoff["inputs"].items():  # memory data of other steps (handoff)
+            catalog[dataset] = _unpickled(path)
         for node in nodes:
             for dataset in [*node.inputs, *node.outputs]:
                 catalog.get(dataset, fallback_to_runtime_pattern=True)
@@ -93,12 +108,54 @@ def _run_nodes(pipes: Any, extras: dict[str, Any]) -> None:
                 "kedro/node": node.name,
                 "kedro/node_seconds": round(time.perf_counter() - started, 4),
             }
+            for dataset in (d for d in node.outputs if d in handoff["outputs"]):
+                _pickle(catalog.load(dataset), handoff["outputs"][dataset])
             for dataset in (d for d in node.outputs if d in assets):
                 value, whole = saved.pop(dataset)
-                about = {**metadata, **_version_metadata(snapshot, dataset, extras["save_version"])}
+                about = {**metadata, **extras["version_metadata"][dataset]}
                 about.update(_pipes_metadata(value_facts(value)) if whole else {})
                 pipes.report_asset_materialization(asset_key=assets[dataset], metadata=about)
+                for check in extras["checks"].get(dataset, []):
+                    _report_check(pipes, assets[dataset], check, value, whole, snapshot.project_path)
         pipes.log.info(f"Kedro ran {len(nodes)} node(s) in the project's interpreter: {[n.name for n in nodes]}")
+
+
+_MARKERS_PLUGIN = "dagster_kedro.pipes_save_markers"
+
+
+class _SaveMarkers:
+    """Kedro hooks of one step: before each persisted asset's save, ask the code location for its
+    partial-save marker and wait until it is in the event log (``pipes_markers``)."""
+
+    def __init__(self, pipes: Any, datasets: list[str], acknowledgements: str, timeout: float = 120):
+        self._pipes, self._datasets, self._timeout = pipes, set(datasets), timeout
+        self._acknowledgements = Path(acknowledgements)
+        self._sent = 0
+        self._parent = os.getppid()
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if dataset_name not in self._datasets:
+            return
+        self._sent += 1
+        request = {"id": self._sent, "dataset": dataset_name, "node": node.name}
+        self._pipes.report_custom_message({PARTIAL_SAVE_MESSAGE: request})
+        acknowledged = self._acknowledgements / str(self._sent)
+        deadline = time.monotonic() + self._timeout
+        while not acknowledged.exists():
+            if os.getppid() != self._parent or time.monotonic() > deadline:  # the step process is gone, or stuck
+                sys.stderr.write(f"dagster-kedro: no acknowledgement of the partial-save marker {request}\n")
+                return
+            time.sleep(0.005)
+
+
+def _report_check(pipes: Any, asset_key: str, check: dict[str, Any], value: Any, whole: bool, project_path: str) -> None:
+    """One selected check on the value the node returned, as ``checks.evaluate`` runs it in process
+    (a check function here returns a bool: there is no dagster for an ``AssetCheckResult``)."""
+    passed, metadata = run_check(check["kind"], check["argument"], value, project_path) if whole else (False, {"error": CHUNKED})
+    metadata = {name: {"raw_value": v, "type": "json"} if isinstance(v, (dict, list)) else v for name, v in metadata.items()}
+    severity = "ERROR" if whole else "WARN"
+    pipes.report_asset_check(check["name"], bool(passed), severity=severity, metadata=metadata, asset_key=asset_key)
 
 
 def fire_pipeline_hook(request: dict[str, Any]) -> None:
@@ -162,6 +219,21 @@ def _project_session(request: dict[str, Any]) -> Iterator[tuple[ProjectSnapshot,
         yield snapshot, nodes, session, context
 
 
+def _unpickled(path: str) -> Any:
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _pickle(value: Any, path: str) -> None:
+    """Written whole or not at all: a step killed mid-write leaves no file a re-execution would read."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    with partial.open("wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, target)
+
+
 def _write_failure(path: str, node_name: str | None, error: BaseException) -> None:
     """The failing node (None: the step failed outside its nodes), its exception and traceback,
     for the code location to raise as the step's error (Pipes reports the exception only as an
@@ -175,11 +247,6 @@ def _write_failure(path: str, node_name: str | None, error: BaseException) -> No
         "python": sys.executable,
     }
     Path(path).write_text(json.dumps(failure))
-
-
-def _version_metadata(snapshot: ProjectSnapshot, dataset: str, save_version: str) -> dict[str, Any]:
-    info = snapshot.dataset(dataset)
-    return {"kedro/save_version": save_version, "kedro/dataset": dataset} if info.versioned else {}
 
 
 def _pipes_metadata(facts: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import json
 import sys
 import tomllib
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from dagster_kedro import kedro_config
@@ -191,7 +192,8 @@ def _node_snapshot(node: Any, project_path: Path, registered_in: list[str], code
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, check: Callable[[ProjectSnapshot], None] | None = None) -> None:
+    """Print the snapshot; ``check`` (``project_python``'s) may refuse it first."""
     parser = argparse.ArgumentParser(
         prog="python -m dagster_kedro",
         description="Print the dagster-kedro snapshot of a Kedro project as JSON.",
@@ -210,5 +212,7 @@ def main(argv: list[str] | None = None) -> None:
             runtime_params=args.runtime_params,
             pipelines=args.pipelines,
         )
+    if check is not None:
+        check(snapshot)
     sys.stdout.write(snapshot.to_json() + "\n")
 

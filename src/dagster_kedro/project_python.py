@@ -24,6 +24,8 @@ import types
 from pathlib import Path
 
 ERROR_PREFIX = "dagster-kedro-error: "
+# the key of the Pipes custom message asking for a partial-save marker (pipes_runner -> pipes_markers)
+PARTIAL_SAVE_MESSAGE = "dagster_kedro/partial_save"
 MISSING_REQUIREMENTS = 3
 # import name -> what to pip-install for it
 REQUIREMENTS = {"kedro": "kedro", "dagster_pipes": "dagster-pipes", "pydantic": "'pydantic>=2,<3'", "yaml": "pyyaml"}
@@ -41,6 +43,16 @@ def _import_own_package() -> None:
 
 def _missing_requirements() -> list[str]:
     return [name for name in REQUIREMENTS if importlib.util.find_spec(name) is None]
+
+
+def _requirements_of(snapshot) -> None:
+    """What this project needs of this interpreter beyond ``REQUIREMENTS``: pandera, for the
+    checks of the schemas its catalog names (which run here)."""
+    from dagster_kedro.pandera_checks import require_pandera
+
+    written = {d for node in snapshot.nodes.values() for d in node.outputs}
+    for dataset in sorted(d for d in written if snapshot.dataset(d).pandera_schema is not None):
+        require_pandera(dataset, None, python=sys.executable)
 
 
 def main(argv: list[str]) -> int:
@@ -68,7 +80,7 @@ def main(argv: list[str]) -> int:
     from dagster_kedro.project import main as print_snapshot
 
     try:
-        print_snapshot(rest)
+        print_snapshot(rest, check=_requirements_of)
     except KedroComponentError as error:
         fields = {"problem": error.problem, "field": error.field, "entry": error.entry, "fix": error.fix}
         fields.update(value=error.value, source=str(error.source) if error.source else None)

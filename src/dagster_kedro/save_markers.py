@@ -48,22 +48,29 @@ class PartialSaveMarkers:
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         key = self._keys.get(dataset_name)
-        if key is None:
-            return
-        info = self._plan.snapshot.dataset(dataset_name)
-        metadata: dict[str, Any] = {PARTIAL_SAVE_METADATA: True, "kedro/node": node.name, "kedro/dataset": dataset_name}
-        if info.filepath:
-            metadata["kedro/filepath"] = info.filepath
-        if info.versioned:
-            metadata["kedro/save_version"] = self._save_version
-        observation = dg.AssetObservation(
-            asset_key=key,
-            description=f"Kedro started saving '{dataset_name}' in run {self._context.run_id}. Unless a "
-            "materialization of this run follows, the save failed or was interrupted and the data at "
-            "its path may be partial.",
-            metadata=metadata,
-        )
-        from dagster._core.events import DagsterEvent
+        if key is not None:
+            write_marker(self._context, key, self._plan, dataset_name, node.name, self._save_version)
 
-        # written to the event log now, not buffered until the op yields (a kill would lose it)
-        DagsterEvent.asset_observation(self._context.get_step_execution_context(), observation)
+
+def write_marker(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, plan: StepPlan, dataset_name: str, node_name: str, save_version: str
+) -> None:
+    """The marker of one save that is about to start, written to the run's event log at once (not
+    buffered until the op yields: a kill would lose it). Called by the step's Kedro hook, and for
+    a project run by its own interpreter by ``pipes_markers`` when that interpreter asks."""
+    info = plan.snapshot.dataset(dataset_name)
+    metadata: dict[str, Any] = {PARTIAL_SAVE_METADATA: True, "kedro/node": node_name, "kedro/dataset": dataset_name}
+    if info.filepath:
+        metadata["kedro/filepath"] = info.filepath
+    if info.versioned:
+        metadata["kedro/save_version"] = save_version
+    observation = dg.AssetObservation(
+        asset_key=key,
+        description=f"Kedro started saving '{dataset_name}' in run {context.run_id}. Unless a "
+        "materialization of this run follows, the save failed or was interrupted and the data at "
+        "its path may be partial.",
+        metadata=metadata,
+    )
+    from dagster._core.events import DagsterEvent
+
+    DagsterEvent.asset_observation(context.get_step_execution_context(), observation)

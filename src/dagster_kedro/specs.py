@@ -34,6 +34,8 @@ from dagster_kedro.translation import (
     upstream_datasets,
 )
 
+STORED_BY = "kedro/stored_by"
+HANDOFF = "the run's handoff folder (python_executable)"
 GetAssetSpec = Callable[[DatasetSnapshot, NodeSnapshot | None], dg.AssetSpec]
 Translation = Callable[[dg.AssetSpec, Any], dg.AssetSpec]
 
@@ -41,7 +43,9 @@ Translation = Callable[[dg.AssetSpec, Any], dg.AssetSpec]
 class SpecStage:
     """Builds the specs of one plan; holds the final keys found so far (for deps)."""
 
-    def __init__(self, plan: StepPlan, key_prefix: list[str], inputs: dict[str, dg.AssetKey], io_manager_key: str):
+    def __init__(
+        self, plan: StepPlan, key_prefix: list[str], inputs: dict[str, dg.AssetKey], io_manager_key: str | None
+    ):
         self.plan = plan
         self.key_prefix = key_prefix
         self.inputs = inputs
@@ -62,8 +66,11 @@ class SpecStage:
         name = dataset.name
         key = self.inputs.get(name) or asset_key(name, self.key_prefix)
         deps = [self.keys[d] for d in upstream_datasets(self.plan, name)] if node else []
-        io_manager = self.io_manager_key if name in self.plan.stored_memory else None
-        return default_asset_spec(self.plan, dataset, node, key, deps, io_manager)
+        if name not in self.plan.stored_memory:
+            return default_asset_spec(self.plan, dataset, node, key, deps, None)
+        spec = default_asset_spec(self.plan, dataset, node, key, deps, self.io_manager_key)
+        # no IO manager: a project run by its own interpreter (handoff)
+        return spec if self.io_manager_key else spec.merge_attributes(metadata={STORED_BY: HANDOFF})
 
     def build(self, get_asset_spec: GetAssetSpec, translation: Translation | None) -> dict[str, dg.AssetSpec]:
         snapshot = self.plan.snapshot
