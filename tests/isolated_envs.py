@@ -67,6 +67,12 @@ def _build(venv: Path, requirements: list[str]) -> None:
     (venv / ".complete").write_text("\n".join(requirements) + "\n")
 
 
+def kedro_run_in_venv(project: Path, venv: Path) -> None:
+    """``kedro run`` of ``project`` by its own venv's interpreter: the reference outputs."""
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", "kedro", "run"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
 if __name__ == "__main__":
     for project in REQUIREMENTS:
         started = time.monotonic()
