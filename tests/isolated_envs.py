@@ -27,6 +27,14 @@ COMMON = ["kedro==1.7.0", "kedro-datasets[pandas-csvdataset]==9.6.0", "dagster-p
 REQUIREMENTS = {
     "iso_a": [*COMMON, "pandas==2.2.3"],
     "iso_b": [*COMMON, "pandas==3.1.1"],
+    # the example's third project: its own requirements.txt, as examples/build_venv.py installs it
+    "company_ratings": [
+        line.strip()
+        for line in (Path(__file__).resolve().parents[1] / "examples/kedro_projects/company_ratings/requirements.txt")
+        .read_text()
+        .splitlines()
+        if line.strip() and not line.startswith("#")
+    ],
 }
 
 
