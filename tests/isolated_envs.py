@@ -4,6 +4,8 @@ Each Kedro project of ``tests/fixtures/kedro_projects/iso_*`` runs in its own in
 pandas that conflicts with the other's (2.2 against 3.1) and without dagster: only Kedro, the
 datasets it reads, ``dagster-pipes`` and pydantic (what the project side of dagster-kedro needs).
 The projects themselves are not installed anywhere: Kedro puts their ``src`` on ``sys.path``.
+The monorepo example's ``company_ratings`` (pandas 2.2) gets its venv here too, from its own
+``requirements.txt`` (tests/example_location.py links it into a copy of the example).
 
 A venv is built under ``$DAGSTER_KEDRO_VENV_CACHE`` (default ``~/.cache/dagster-kedro-venvs``) in
 a folder named by a hash of its requirements and of the base Python, so a change to the
