@@ -6,7 +6,9 @@ One run materializes both conflicting projects (iso_a pins pandas 2, iso_b panda
 runs in an engine worker, which starts the project's interpreter through Pipes: the node hooks
 must fire in that interpreter, as a child of an engine worker; the pipeline hooks once, in the
 same interpreter, as children of the run worker. Outputs must equal each project's own
-``kedro run`` in its own venv.
+``kedro run`` in its own venv. The component state is written first, so the run worker and each
+engine worker load from it, as in a deployment, rather than each starting both projects'
+interpreters to read them live (tests/test_isolated_envs.py covers live reads).
 """
 
 from __future__ import annotations
@@ -40,8 +42,12 @@ def _add_projects(dg_project, kedro_project, venvs, executor: dict) -> dict[str,
                 "key_prefix": [name],
                 "executors": {"engine": executor},
                 "executor": "engine",
+                # read once, here: every process that loads the location (the run worker, each
+                # engine worker) then loads from state instead of starting both interpreters
+                "defs_state": {"management_type": "LOCAL_FILESYSTEM", "refresh_if_dev": False},
             },
         )
+    dg_project.dg("utils", "refresh-defs-state")
     return projects
 
 
