@@ -6,8 +6,11 @@
 
 It launches the jobs with the `dg` CLI of this Python environment, in the dg project
 examples/dagster_project, whose defs folder holds two KedroProjectComponents: one over the Kedro
-project examples/kedro_projects/spaceflights (the main job) and one over fleet_ops, a second
-Kedro project that reads what spaceflights writes (a monorepo in one code location). Runs are kept in examples/dagster_project/.dagster_home
+project examples/kedro_projects/spaceflights (the main job), one over fleet_ops, a second
+Kedro project that reads what spaceflights writes (a monorepo in one code location), and one over
+company_ratings, a third project pinned to pandas 2 that runs in its own virtualenv
+(``python_executable``), built first with uv when missing (``examples/build_venv.py``, ~5 s with a
+warm cache). Runs are kept in examples/dagster_project/.dagster_home
 (created on first use, telemetry off) so that `dg dev` shows them afterwards. At the end it lists
 every file the run wrote under the Kedro project's data/ folder.
 
@@ -28,13 +31,15 @@ import threading
 import time
 from pathlib import Path
 
+import build_venv
+
 EXAMPLES = Path(__file__).resolve().parent
 DG_PROJECT = EXAMPLES / "dagster_project"
-KEDRO_PROJECTS = (EXAMPLES / "kedro_projects" / "spaceflights", EXAMPLES / "kedro_projects" / "fleet_ops")
+KEDRO_PROJECTS = tuple(EXAMPLES / "kedro_projects" / name for name in ("spaceflights", "fleet_ops", "company_ratings"))
 DATA = EXAMPLES / "kedro_projects"
 DAGSTER_HOME = DG_PROJECT / ".dagster_home"
-# the main job, then the job of the second project, which reads what the first one wrote
-JOBS = ("spaceflights__default", "fleet_ops__default")
+# the main job, then the jobs of the projects that read what the first one wrote and read
+JOBS = ("spaceflights__default", "fleet_ops__default", "company_ratings__default")
 TAIL_LINES = 40
 LOG_FILE = DAGSTER_HOME / "run_demo.log"  # dg's full stdout + stderr of the last demo run
 
@@ -231,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         "PYTHONUNBUFFERED": "1",
     }
     print("dagster-kedro demo: Kedro projects " + ", ".join(sorted(p.name for p in KEDRO_PROJECTS)))
+    for project in build_venv.ISOLATED_PROJECTS:
+        if not build_venv.is_built(project):
+            started = time.monotonic()
+            print(f"building the venv of {project.name} with uv (once): python examples/build_venv.py")
+            build_venv.build(project)
+            print(f"  {project.name}/.venv built in {time.monotonic() - started:.1f}s")
     before = data_files()
     runs = [launch(dg, env, job, args.multiprocess) for job in JOBS]
     elapsed = sum(seconds for _, seconds in runs)

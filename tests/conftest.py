@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECTS = {
     "spaceflights": REPO / "examples" / "kedro_projects" / "spaceflights",
     "fleet_ops": REPO / "examples" / "kedro_projects" / "fleet_ops",
+    "company_ratings": REPO / "examples" / "kedro_projects" / "company_ratings",  # pandas 2, own venv
     "hooked": REPO / "tests" / "fixtures" / "kedro_projects" / "hooked",
     "downstream": REPO / "tests" / "fixtures" / "kedro_projects" / "downstream",
     "validated": REPO / "tests" / "fixtures" / "kedro_projects" / "validated",
@@ -49,7 +50,7 @@ def copy_kedro_project(name: str, dest: Path) -> Path:
         folder = Path(directory)
         if folder.parent.name == "data" and folder.name != "01_raw":
             return [n for n in names if n != ".gitkeep"]
-        return [n for n in names if n in ("__pycache__", "sessions", "logs")]
+        return [n for n in names if n in ("__pycache__", "sessions", "logs", ".venv")]
 
     target = dest / name
     shutil.copytree(KEDRO_PROJECTS[name], target, ignore=ignore)

@@ -4,6 +4,8 @@ Each Kedro project of ``tests/fixtures/kedro_projects/iso_*`` runs in its own in
 pandas that conflicts with the other's (2.2 against 3.1) and without dagster: only Kedro, the
 datasets it reads, ``dagster-pipes`` and pydantic (what the project side of dagster-kedro needs).
 The projects themselves are not installed anywhere: Kedro puts their ``src`` on ``sys.path``.
+The monorepo example's ``company_ratings`` (pandas 2.2) gets its venv here too, from its own
+``requirements.txt`` (tests/example_location.py links it into a copy of the example).
 
 A venv is built under ``$DAGSTER_KEDRO_VENV_CACHE`` (default ``~/.cache/dagster-kedro-venvs``) in
 a folder named by a hash of its requirements and of the base Python, so a change to the
@@ -27,6 +29,14 @@ COMMON = ["kedro==1.7.0", "kedro-datasets[pandas-csvdataset]==9.6.0", "dagster-p
 REQUIREMENTS = {
     "iso_a": [*COMMON, "pandas==2.2.3", "pandera==0.35.0"],  # iso_b has no pandera (its checks' error)
     "iso_b": [*COMMON, "pandas==3.1.1"],
+    # the example's third project: its own requirements.txt, as examples/build_venv.py installs it
+    "company_ratings": [
+        line.strip()
+        for line in (Path(__file__).resolve().parents[1] / "examples/kedro_projects/company_ratings/requirements.txt")
+        .read_text()
+        .splitlines()
+        if line.strip() and not line.startswith("#")
+    ],
 }
 
 
@@ -65,6 +75,12 @@ def _build(venv: Path, requirements: list[str]) -> None:
         install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     subprocess.run([*install, *requirements], check=True, env=env)
     (venv / ".complete").write_text("\n".join(requirements) + "\n")
+
+
+def kedro_run_in_venv(project: Path, venv: Path) -> None:
+    """``kedro run`` of ``project`` by its own venv's interpreter: the reference outputs."""
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", "kedro", "run"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 if __name__ == "__main__":

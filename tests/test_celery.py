@@ -14,6 +14,8 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,27 +69,9 @@ def test_kedro_job_on_celery_workers(redis_url, kedro_project, dg_project, tmp_p
             "executor": "workers",
         },
     )
-    config_yaml = tmp_path / "celery.yaml"
-    config_yaml.write_text(f"execution:\n  config:\n    broker: '{redis_url}'\n    backend: '{redis_url}'\n")
-    worker_log = tmp_path / "worker.log"
-    with worker_log.open("w") as log:
-        worker = subprocess.Popen(
-            [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app", "-y", str(config_yaml),
-             "--", "--concurrency=2", "--pool=prefork"],
-            cwd=dg_project.root,
-            env=dg_project.process_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for(lambda: "ready." in worker_log.read_text(), 90, f"the celery worker ({worker_log})")
-        worker_pids = descendants(worker.pid)
-
+    with celery_worker(dg_project, redis_url, tmp_path) as (worker_pids, worker_log):
         launched = dg_project.launch(job="hooked__default")
         assert "RUN_SUCCESS" in launched.stdout + launched.stderr
-    finally:
-        stop(worker)
 
     assert_same_outputs(reference, project)
     records = read_records(records_file)
@@ -104,6 +88,30 @@ def test_kedro_job_on_celery_workers(redis_url, kedro_project, dg_project, tmp_p
     # the memory dataset crossed workers through the filesystem IO manager in DAGSTER_HOME
     assert (dg_project.home / "storage" / "clean_numbers").is_file()
     assert "celery" in worker_log.read_text()
+
+
+@contextmanager
+def celery_worker(dg_project, redis_url: str, tmp_path: Path) -> Iterator[tuple[set[int], Path]]:
+    """A `dagster-celery worker` with two prefork processes on ``redis_url``, in ``dg_project``'s
+    environment, ready; yields its processes' pids and its log, and stops it on exit."""
+    config_yaml = tmp_path / "celery.yaml"
+    config_yaml.write_text(f"execution:\n  config:\n    broker: '{redis_url}'\n    backend: '{redis_url}'\n")
+    worker_log = tmp_path / "worker.log"
+    with worker_log.open("w") as log:
+        worker = subprocess.Popen(
+            [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app", "-y", str(config_yaml),
+             "--", "--concurrency=2", "--pool=prefork"],
+            cwd=dg_project.root,
+            env=dg_project.process_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(lambda: "ready." in worker_log.read_text(), 90, f"the celery worker ({worker_log})")
+        yield descendants(worker.pid), worker_log
+    finally:
+        stop(worker)
 
 
 def descendants(pid: int) -> set[int]:

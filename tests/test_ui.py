@@ -1,9 +1,9 @@
 """The Dagster UI on the monorepo example, in a real browser: what a user sees after `dg dev`.
 
 `dg dev` (webserver and daemon) runs on 127.0.0.1 on a free port over a copy of
-examples/dagster_project (spaceflights and fleet_ops in one code location); headless Chromium
-from Debian's packages, driven by Playwright's Python package (``executable_path``: no browser
-download), then
+examples/dagster_project (spaceflights, fleet_ops and company_ratings in one code location;
+tests/example_location.py); headless Chromium from Debian's packages, driven by Playwright's
+Python package (``executable_path``: no browser download), then
 
 1. draws the global asset lineage with every group expanded: the Kedro groups and datasets;
 2. opens the Launchpad of ``spaceflights__default``, whose default config lists the project's
@@ -37,14 +37,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, REPO, DgProject, copy_kedro_project
+from conftest import BIN
+from example_location import LOCATION, copy_example
 from processes import free_port, needs, stop, wait_for
 
 pytestmark = pytest.mark.ui
 
 CHROMIUM = os.environ.get("DAGSTER_KEDRO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = "DAGSTER_KEDRO_SCREENSHOTS"
-LOCATION = "dagster_project"  # the code location: the dg project's folder name
 JOB = "spaceflights__default"
 # the datasets of the example the graph must draw (raw inputs, persisted ones, fleet_ops' output)
 DATASETS = ["companies", "reviews", "shuttles", "model_input_table", "regressor", "metrics", "engine_pricing"]
@@ -60,25 +60,6 @@ LOCATION_QUERY = (
     " locationOrLoadError { __typename ... on PythonError { message } } } } } }"
 )
 GROUPS_QUERY = "{ assetNodes { groupName } }"
-
-
-def copy_example(dest: Path) -> DgProject:
-    """examples/dagster_project and the Kedro projects it points at (``../../../../../kedro_projects``),
-    without outputs of earlier runs, in ``dest``; a Dagster home of its own, the community dialog seen."""
-    shutil.copytree(
-        REPO / "examples" / "dagster_project",
-        dest / LOCATION,
-        ignore=shutil.ignore_patterns(".dagster_home", "__pycache__", "*.egg-info"),
-    )
-    for name in ("spaceflights", "fleet_ops"):
-        copy_kedro_project(name, dest / "kedro_projects")
-    project = DgProject(dest / LOCATION, "kedro_demo", existing=True)
-    (project.home / ".nux").mkdir(parents=True)
-    (project.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    (project.home / ".nux" / "nux.yaml").write_text("seen: 1\n")
-    # Kedro's rich handler wraps at 80 columns off a terminal: one compute-log line per record
-    project.env["COLUMNS"] = "200"
-    return project
 
 
 def graphql(base: str, query: str) -> dict:
