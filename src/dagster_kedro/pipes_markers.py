@@ -22,7 +22,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.pipes.utils import PipesTempFileMessageReader
 
-from dagster_kedro.project_python import PARTIAL_SAVE_MESSAGE
+from dagster_kedro.pipes_protocol import PARTIAL_SAVE_MESSAGE
 from dagster_kedro.steps import StepPlan
 
 

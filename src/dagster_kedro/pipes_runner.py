@@ -42,7 +42,7 @@ from kedro.framework.hooks import hook_impl
 
 from dagster_kedro.check_evaluation import CHUNKED, run_check
 from dagster_kedro.errors import KedroNodeError, KedroPipelineError
-from dagster_kedro.project_python import PARTIAL_SAVE_MESSAGE
+from dagster_kedro.pipes_protocol import PARTIAL_SAVE_MESSAGE
 from dagster_kedro.kedro_runtime import session_catalog, session_hook_manager
 from dagster_kedro.kedro_sessions import KedroProcessRuntime
 from dagster_kedro.pipeline_errors import rebuilt_exception

@@ -24,8 +24,6 @@ import types
 from pathlib import Path
 
 ERROR_PREFIX = "dagster-kedro-error: "
-# the key of the Pipes custom message asking for a partial-save marker (pipes_runner -> pipes_markers)
-PARTIAL_SAVE_MESSAGE = "dagster_kedro/partial_save"
 MISSING_REQUIREMENTS = 3
 # import name -> what to pip-install for it
 REQUIREMENTS = {"kedro": "kedro", "dagster_pipes": "dagster-pipes", "pydantic": "'pydantic>=2,<3'", "yaml": "pyyaml"}
