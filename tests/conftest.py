@@ -174,31 +174,30 @@ def postgres_db():
         server.close()
 
 
-RUN_LOGS = """
-import json
-from dagster import DagsterInstance
-instance = DagsterInstance.get()
-run = instance.get_runs()[0]
-logs = instance.all_logs(run.run_id)
-manager = instance.compute_log_manager
-file_keys = dict.fromkeys(e.dagster_event.logs_captured_data.file_key for e in logs
-                          if e.dagster_event and e.dagster_event.event_type_value == "LOGS_CAPTURED")
-captured = [manager.get_log_data(manager.build_log_key_for_run(run.run_id, key)) for key in file_keys]
-print(json.dumps({
-    "run_id": run.run_id,
-    "messages": [[e.step_key, e.level, e.user_message] for e in logs if e.dagster_event is None],
-    "errors": [[e.dagster_event.event_type_value, e.step_key, e.dagster_event.event_specific_data.error.to_string()]
-               for e in logs if e.dagster_event and getattr(e.dagster_event.event_specific_data, "error", None)],
-    "compute_logs": "".join((c.stdout or b"").decode() + (c.stderr or b"").decode() for c in captured),
-}))
-"""
-
-
 def latest_run_logs(dg_project: DgProject) -> dict[str, Any]:
     """The newest run's log events (``messages``: step key, level, message; structured events
     are left out), the errors its events carry (event type, step key, error with causes and
     stacks) and its captured compute logs (stdout and stderr of every capture, ``compute_logs``)."""
-    return json.loads(dg_project.python(RUN_LOGS).stdout.strip().splitlines()[-1])
+    with dg_project.instance() as instance:
+        run = instance.get_runs()[0]
+        logs = instance.all_logs(run.run_id)
+        manager = instance.compute_log_manager
+        file_keys = dict.fromkeys(
+            e.dagster_event.logs_captured_data.file_key
+            for e in logs
+            if e.dagster_event and e.dagster_event.event_type_value == "LOGS_CAPTURED"
+        )
+        captured = [manager.get_log_data(manager.build_log_key_for_run(run.run_id, key)) for key in file_keys]
+        return {
+            "run_id": run.run_id,
+            "messages": [[e.step_key, e.level, e.user_message] for e in logs if e.dagster_event is None],
+            "errors": [
+                [e.dagster_event.event_type_value, e.step_key, e.dagster_event.event_specific_data.error.to_string()]
+                for e in logs
+                if e.dagster_event and getattr(e.dagster_event.event_specific_data, "error", None)
+            ],
+            "compute_logs": "".join((c.stdout or b"").decode() + (c.stderr or b"").decode() for c in captured),
+        }
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +126,19 @@ class DgProject:
             args += ["--config-json", json.dumps(config)]
         return self.dg(*args, check=check)
 
+    @contextmanager
+    def instance(self) -> Iterator[Any]:
+        """The project's Dagster instance (``DAGSTER_HOME``'s dagster.yaml), opened in this process:
+        reading runs and events needs no `python -c` subprocess (a cold import of Dagster costs
+        seconds on a loaded machine). Closed on exit."""
+        from dagster import DagsterInstance
+
+        with DagsterInstance.from_config(str(self.home)) as instance:
+            yield instance
+
     def python(self, code: str) -> subprocess.CompletedProcess:
-        """Run Python in the project's environment (for the Dagster instance API)."""
+        """Run Python in the project's environment: for what must import the project's code
+        (its definitions, a reconstructable job); :meth:`instance` reads the instance in process."""
         result = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(code)],
             cwd=self.root,
