@@ -42,6 +42,44 @@ IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 MULTIPROCESS = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
 
 
+# The longest tests (a browser, servers, many step processes, venv builds), longest first.
+LONGEST_FIRST = (
+    "test_ui.py::",
+    "test_mlflow.py::test_one_mlflow_run",
+    "test_isolated_envs.py::",
+    "test_faults.py::",
+    "test_kedro_first.py::test_dev_serves",
+    "test_mlflow.py::test_in_process",
+    "test_celery.py::",
+    "test_dask.py::",
+    "test_postgres.py::",
+    "test_execution.py::test_materializing_all_assets",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist (`pytest -n 2`), hand a worker one test at a time (``--maxschedchunk 1``):
+    the default hands each worker a quarter of its share at once, so a worker can sit on a queue
+    of long tests while the other runs out of work; with the order below, the workers take the
+    longest tests first and the short ones fill in at the end."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: the tests of ``LONGEST_FIRST`` in its order, then those that drive `dg` in
+    subprocesses (the ``dg_project`` fixture), then the in-process rest; otherwise as collected."""
+
+    def rank(item: pytest.Item) -> int:
+        where = f"{item.path.name}::{item.name}"
+        listed = next((i for i, prefix in enumerate(LONGEST_FIRST) if where.startswith(prefix)), None)
+        if listed is not None:
+            return listed
+        return len(LONGEST_FIRST) + (0 if "dg_project" in getattr(item, "fixturenames", ()) else 1)
+
+    items.sort(key=rank)
+
+
 def copy_kedro_project(name: str, dest: Path) -> Path:
     """A fresh copy of a bundled Kedro project, without outputs of earlier runs or caches."""
 
