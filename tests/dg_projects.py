@@ -136,6 +136,24 @@ class DgProject:
         with DagsterInstance.from_config(str(self.home)) as instance:
             yield instance
 
+    @contextmanager
+    def definitions(self) -> Iterator[Any]:
+        """The project's Definitions, loaded in this process as `dg` loads them (the project's
+        ``src`` importable, ``load_from_defs_folder``); its modules are forgotten on exit, so the
+        next dg project of this process (same module name) loads its own."""
+        import dagster as dg
+        from dagster._utils.test.definitions import scoped_definitions_load_context
+
+        src = str(self.root / "src")
+        sys.path.insert(0, src)
+        try:
+            with scoped_definitions_load_context():
+                yield dg.load_from_defs_folder(project_root=self.root)
+        finally:
+            sys.path.remove(src)
+            for name in [m for m in sys.modules if m.split(".")[0] == self.module]:
+                del sys.modules[name]
+
     def python(self, code: str) -> subprocess.CompletedProcess:
         """Run Python in the project's environment: for what must import the project's code
         (its definitions, a reconstructable job); :meth:`instance` reads the instance in process."""
