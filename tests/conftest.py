@@ -43,6 +43,44 @@ IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 MULTIPROCESS = {"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
 
 
+# The longest tests (a browser, servers, many step processes, venv builds), longest first.
+LONGEST_FIRST = (
+    "test_ui.py::",
+    "test_mlflow.py::test_one_mlflow_run",
+    "test_isolated_envs.py::",
+    "test_faults.py::",
+    "test_kedro_first.py::test_dev_serves",
+    "test_mlflow.py::test_in_process",
+    "test_celery.py::",
+    "test_dask.py::",
+    "test_postgres.py::",
+    "test_execution.py::test_materializing_all_assets",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist (`pytest -n 2`), hand a worker one test at a time (``--maxschedchunk 1``):
+    the default hands each worker a quarter of its share at once, so a worker can sit on a queue
+    of long tests while the other runs out of work; with the order below, the workers take the
+    longest tests first and the short ones fill in at the end."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: the tests of ``LONGEST_FIRST`` in its order, then those that drive `dg` in
+    subprocesses (the ``dg_project`` fixture), then the in-process rest; otherwise as collected."""
+
+    def rank(item: pytest.Item) -> int:
+        where = f"{item.path.name}::{item.name}"
+        listed = next((i for i, prefix in enumerate(LONGEST_FIRST) if where.startswith(prefix)), None)
+        if listed is not None:
+            return listed
+        return len(LONGEST_FIRST) + (0 if "dg_project" in getattr(item, "fixturenames", ()) else 1)
+
+    items.sort(key=rank)
+
+
 def copy_kedro_project(name: str, dest: Path) -> Path:
     """A fresh copy of a bundled Kedro project, without outputs of earlier runs or caches."""
 
@@ -175,31 +213,30 @@ def postgres_db():
         server.close()
 
 
-RUN_LOGS = """
-import json
-from dagster import DagsterInstance
-instance = DagsterInstance.get()
-run = instance.get_runs()[0]
-logs = instance.all_logs(run.run_id)
-manager = instance.compute_log_manager
-file_keys = dict.fromkeys(e.dagster_event.logs_captured_data.file_key for e in logs
-                          if e.dagster_event and e.dagster_event.event_type_value == "LOGS_CAPTURED")
-captured = [manager.get_log_data(manager.build_log_key_for_run(run.run_id, key)) for key in file_keys]
-print(json.dumps({
-    "run_id": run.run_id,
-    "messages": [[e.step_key, e.level, e.user_message] for e in logs if e.dagster_event is None],
-    "errors": [[e.dagster_event.event_type_value, e.step_key, e.dagster_event.event_specific_data.error.to_string()]
-               for e in logs if e.dagster_event and getattr(e.dagster_event.event_specific_data, "error", None)],
-    "compute_logs": "".join((c.stdout or b"").decode() + (c.stderr or b"").decode() for c in captured),
-}))
-"""
-
-
 def latest_run_logs(dg_project: DgProject) -> dict[str, Any]:
     """The newest run's log events (``messages``: step key, level, message; structured events
     are left out), the errors its events carry (event type, step key, error with causes and
     stacks) and its captured compute logs (stdout and stderr of every capture, ``compute_logs``)."""
-    return json.loads(dg_project.python(RUN_LOGS).stdout.strip().splitlines()[-1])
+    with dg_project.instance() as instance:
+        run = instance.get_runs()[0]
+        logs = instance.all_logs(run.run_id)
+        manager = instance.compute_log_manager
+        file_keys = dict.fromkeys(
+            e.dagster_event.logs_captured_data.file_key
+            for e in logs
+            if e.dagster_event and e.dagster_event.event_type_value == "LOGS_CAPTURED"
+        )
+        captured = [manager.get_log_data(manager.build_log_key_for_run(run.run_id, key)) for key in file_keys]
+        return {
+            "run_id": run.run_id,
+            "messages": [[e.step_key, e.level, e.user_message] for e in logs if e.dagster_event is None],
+            "errors": [
+                [e.dagster_event.event_type_value, e.step_key, e.dagster_event.event_specific_data.error.to_string()]
+                for e in logs
+                if e.dagster_event and getattr(e.dagster_event.event_specific_data, "error", None)
+            ],
+            "compute_logs": "".join((c.stdout or b"").decode() + (c.stderr or b"").decode() for c in captured),
+        }
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +126,37 @@ class DgProject:
             args += ["--config-json", json.dumps(config)]
         return self.dg(*args, check=check)
 
+    @contextmanager
+    def instance(self) -> Iterator[Any]:
+        """The project's Dagster instance (``DAGSTER_HOME``'s dagster.yaml), opened in this process:
+        reading runs and events needs no `python -c` subprocess (a cold import of Dagster costs
+        seconds on a loaded machine). Closed on exit."""
+        from dagster import DagsterInstance
+
+        with DagsterInstance.from_config(str(self.home)) as instance:
+            yield instance
+
+    @contextmanager
+    def definitions(self) -> Iterator[Any]:
+        """The project's Definitions, loaded in this process as `dg` loads them (the project's
+        ``src`` importable, ``load_from_defs_folder``); its modules are forgotten on exit, so the
+        next dg project of this process (same module name) loads its own."""
+        import dagster as dg
+        from dagster._utils.test.definitions import scoped_definitions_load_context
+
+        src = str(self.root / "src")
+        sys.path.insert(0, src)
+        try:
+            with scoped_definitions_load_context():
+                yield dg.load_from_defs_folder(project_root=self.root)
+        finally:
+            sys.path.remove(src)
+            for name in [m for m in sys.modules if m.split(".")[0] == self.module]:
+                del sys.modules[name]
+
     def python(self, code: str) -> subprocess.CompletedProcess:
-        """Run Python in the project's environment (for the Dagster instance API)."""
+        """Run Python in the project's environment: for what must import the project's code
+        (its definitions, a reconstructable job); :meth:`instance` reads the instance in process."""
         result = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(code)],
             cwd=self.root,

@@ -1,4 +1,9 @@
-"""The component as `dg` sees it: registration, asset model, checks, YAML file names."""
+"""The component as `dg` sees it: registration, asset model, checks, YAML file names.
+
+`dg list components`, `dg utils inspect-component`, `dg check yaml`, `dg check defs` and `dg list
+defs` on the example project go through the CLI; the other asset models are read from the dg
+project's Definitions loaded in this process (what `dg list defs` loads).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,14 @@ import json
 
 def assets_by_key(defs):
     return {a["asset_key"]: a for a in defs["assets"]}
+
+
+def loaded_specs_and_jobs(dg_project) -> tuple[dict, list[str]]:
+    """The asset specs (by key string) and the job names of the dg project's Definitions."""
+    with dg_project.definitions() as defs:
+        specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+        jobs = sorted(job.name for job in defs.resolve_all_job_defs() if job.name != "__ASSET_JOB")
+    return specs, jobs
 
 
 def test_dg_lists_the_component_with_description_and_schema(dg_project):
@@ -67,18 +80,17 @@ def test_key_prefix_node_grouping_and_default_jobs(kedro_project, dg_project):
             "pipelines": ["data_processing", "__default__"],
         },
     )
-    defs = dg_project.list_defs()
-    assets = assets_by_key(defs)
+    assets, jobs = loaded_specs_and_jobs(dg_project)
     # under group_by node, memory data crossing steps becomes an asset stored by the IO manager
     assert "space/data_science/X_train" in assets and "space/rated_shuttles" in assets
     assert "space/companies" in assets
-    assert sorted(j["name"] for j in defs["jobs"]) == ["spaceflights__data_processing", "spaceflights__default"]
+    assert jobs == ["spaceflights__data_processing", "spaceflights__default"]
 
 
 def test_legacy_component_yaml_loads_the_same(kedro_project, dg_project):
     project = kedro_project("hooked")
     dg_project.add_component("hooked", {"project_path": str(project)}, filename="component.yaml")
-    assets = assets_by_key(dg_project.list_defs())
+    assets, _ = loaded_specs_and_jobs(dg_project)
     assert {"doubled", "summary", "checked", "row_count", "numbers"} == set(assets)
 
 
@@ -95,8 +107,7 @@ def test_translation_rewrites_specs_with_kedro_template_vars(kedro_project, dg_p
             },
         },
     )
-    dg_project.dg("check", "defs")
-    assets = assets_by_key(dg_project.list_defs())
+    assets, _ = loaded_specs_and_jobs(dg_project)
     assert set(assets) == {"hooked/doubled", "hooked/summary", "hooked/checked", "hooked/row_count", "hooked/numbers"}
-    assert assets["hooked/summary"]["group_name"] == "hooked_data"
-    assert assets["hooked/summary"]["dependency_keys"] == ["hooked/doubled"]
+    assert assets["hooked/summary"].group_name == "hooked_data"
+    assert [dep.asset_key.to_user_string() for dep in assets["hooked/summary"].deps] == ["hooked/doubled"]

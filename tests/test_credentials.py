@@ -18,11 +18,10 @@ conftest.KEDRO_PROJECTS.setdefault("secured", conftest.REPO / "tests" / "fixture
 TOKEN = "s3cr3t-7f2c9d"  # part of the connection string: must never leave the step
 CREDENTIALS = "warehouse:\n  con: ${oc.env:SECURED_WAREHOUSE_URL}\n"
 
-EVENT_TEXT = """
-from dagster import DagsterInstance
-instance = DagsterInstance.get()
-print(repr([(e.user_message, e.dagster_event) for run in instance.get_runs() for e in instance.all_logs(run.run_id)]))
-"""
+def event_text(dg_project) -> str:
+    """Every event of every run of the project's instance, as its repr shows it."""
+    with dg_project.instance() as instance:
+        return repr([(e.user_message, e.dagster_event) for run in instance.get_runs() for e in instance.all_logs(run.run_id)])
 
 
 def stateful_component(kedro_project, dg_project, tmp_path):
@@ -58,7 +57,7 @@ def test_load_needs_no_credentials_and_the_run_reads_them_where_it_happens(kedro
     state_files = [p for p in dg_project.root.rglob("state") if p.is_file()]
     assert state_files
     shown = [refreshed.stdout, refreshed.stderr, listed.stdout, listed.stderr, launched.stdout, launched.stderr,
-             dg_project.python(EVENT_TEXT).stdout, *(p.read_text() for p in state_files)]
+             event_text(dg_project), *(p.read_text() for p in state_files)]
     assert not any(TOKEN in text for text in shown)
 
 

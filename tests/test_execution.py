@@ -9,8 +9,9 @@ import re
 
 import pandas as pd
 import pytest
+from dagster import AssetKey
 
-from conftest import IN_PROCESS, MULTIPROCESS, kedro_outputs, latest_run_logs, run_kedro
+from conftest import IN_PROCESS, MULTIPROCESS, copy_kedro_project, kedro_outputs, latest_run_logs, run_kedro
 
 
 def assert_same_outputs(expected_project, actual_project):
@@ -26,10 +27,11 @@ def assert_same_outputs(expected_project, actual_project):
             assert path.read_bytes() == other.read_bytes(), name
 
 
-@pytest.fixture
-def reference(kedro_project):
-    """The spaceflights outputs of a plain `kedro run`, on a copy of its own."""
-    project = kedro_project("spaceflights", "reference")
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The spaceflights outputs of a plain `kedro run`, on a copy of its own: one run for the
+    module, which only reads them."""
+    project = copy_kedro_project("spaceflights", tmp_path_factory.mktemp("reference"))
     run_kedro(project)
     return project
 
@@ -63,16 +65,9 @@ def test_versioned_datasets_of_one_run_share_one_save_version(kedro_project, dg_
     dg_project.launch(job="spaceflights__default", config=MULTIPROCESS)
     versions = [p.name for p in (project / "data/06_models/regressor.pickle").iterdir()]
     assert len(versions) == 1
-    materializations = dg_project.python(
-        """
-        import json
-        from dagster import AssetKey, DagsterInstance
-        instance = DagsterInstance.get()
+    with dg_project.instance() as instance:
         event = instance.get_latest_materialization_event(AssetKey(["data_science", "regressor"]))
-        print(json.dumps(event.asset_materialization.metadata["kedro/save_version"].value))
-        """
-    )
-    assert json.loads(materializations.stdout) == versions[0]
+    assert event.asset_materialization.metadata["kedro/save_version"].value == versions[0]
 
 
 def test_run_config_overrides_kedro_params_like_kedro_run_params(kedro_project, dg_project):

@@ -6,6 +6,7 @@ import json
 import logging
 
 import pytest
+from dagster import AssetKey
 
 from conftest import IN_PROCESS, MULTIPROCESS, latest_run_logs, read_records, run_kedro
 
@@ -92,15 +93,9 @@ def test_a_failure_late_in_a_step_keeps_the_materializations_of_earlier_nodes(ke
     dg_project.env["HOOKED_FAIL_FLAG"] = str(flag)
     dg_project.add_component("hooked", {"project_path": str(project), "group_by": "pipeline"})
     assert dg_project.launch(job="hooked__default", config=IN_PROCESS, check=False).returncode != 0
-    recorded = dg_project.python(
-        """
-        from dagster import AssetKey, DagsterInstance
-        instance = DagsterInstance.get()
-        print(instance.get_latest_materialization_event(AssetKey("doubled")) is not None)
-        print(instance.get_latest_materialization_event(AssetKey("checked")) is not None)
-        """
-    ).stdout.split()
-    assert recorded == ["True", "False"]
+    with dg_project.instance() as instance:
+        recorded = [instance.get_latest_materialization_event(AssetKey(name)) is not None for name in ("doubled", "checked")]
+    assert recorded == [True, False]
 
 
 def test_on_pipeline_error_gets_what_kedro_run_passes(kedro_project, tmp_path):

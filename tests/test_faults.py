@@ -15,6 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from dagster import AssetKey, DagsterRunStatus, RunsFilter
+
 import orchestration_helpers  # noqa: F401  (registers the chores fixture)
 import conftest
 from conftest import BIN, MULTIPROCESS
@@ -22,67 +24,6 @@ from test_failure import REEXECUTE_FROM_FAILURE
 
 conftest.KEDRO_PROJECTS.setdefault("faults", orchestration_helpers.FIXTURES / "faults")
 JOB = "faults__default"
-
-FACTS = """
-import json
-from dagster import AssetKey, DagsterEventType, DagsterInstance
-instance = DagsterInstance.get()
-
-def kedro(metadata):
-    return {k: v.value for k, v in metadata.items() if k.startswith("kedro/")}
-
-runs = []
-for run in reversed(instance.get_runs()):
-    logs = instance.all_logs(run.run_id)
-    runs.append({
-        "run_id": run.run_id, "job": run.job_name, "status": run.status.value, "parent": run.parent_run_id,
-        "tags": dict(run.tags),
-        "params": run.run_config.get("resources", {}).get("kedro_faults", {}).get("config", {}).get("runtime_params", {}),
-        "pids": {e.step_key: e.dagster_event.pid for e in logs
-                 if e.dagster_event and e.dagster_event.event_type_value == "STEP_START"},
-        "steps": [[e.step_key, e.dagster_event.event_type_value, e.timestamp] for e in logs
-                  if e.dagster_event and e.step_key and e.dagster_event.event_type_value.startswith("STEP_")],
-        "messages": [e.user_message for e in logs if e.user_message]
-        + [e.dagster_event.step_failure_data.error.to_string() for e in logs
-           if e.dagster_event and e.dagster_event.event_type_value == "STEP_FAILURE"],
-        "end": max(e.timestamp for e in logs),
-        "materialized": {e.dagster_event.asset_key.to_user_string(): kedro(e.asset_materialization.metadata)
-                         for e in logs if e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION"},
-    })
-latest = {}
-for name in ("features", "table", "summary"):
-    m = instance.get_latest_materialization_event(AssetKey(name))
-    observed = instance.fetch_observations(AssetKey(name), limit=1).records
-    o = observed[0].event_log_entry if observed else None
-    latest[name] = {
-        "materialization": m and {"run_id": m.run_id, "ts": m.timestamp},
-        "observation": o and {"run_id": o.run_id, "ts": o.timestamp, "metadata": kedro(o.asset_observation.metadata)},
-    }
-print(json.dumps({"runs": runs, "latest": latest}))
-"""
-
-# (step key, pid) of the step that has started but not finished in the running run
-SAVING_STEP = """
-import json
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-instance = DagsterInstance.get()
-(run,) = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
-events = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.step_key]
-done = {e.step_key for e in events if e.dagster_event.event_type_value == "STEP_SUCCESS"}
-(started,) = [e for e in events if e.dagster_event.event_type_value == "STEP_START" and e.step_key not in done]
-print(json.dumps([started.step_key, started.dagster_event.pid]))
-"""
-
-# returns once some run's event log holds MESSAGE (one process, polling the instance)
-WAIT_FOR_MESSAGE = """
-import time
-from dagster import DagsterInstance
-instance = DagsterInstance.get()
-deadline = time.monotonic() + 120
-while not any("MESSAGE" in (e.user_message or "") for r in instance.get_runs() for e in instance.all_logs(r.run_id)):
-    assert time.monotonic() < deadline, "MESSAGE never logged"
-    time.sleep(0.2)
-"""
 
 RETRY_EVENTS = ("STEP_START", "STEP_UP_FOR_RETRY", "STEP_RESTARTED", "STEP_SUCCESS", "STEP_FAILURE")
 
@@ -124,8 +65,62 @@ def wait_for_file(path: Path, process: subprocess.Popen, timeout: float = 120) -
         time.sleep(0.05)
 
 
+def _kedro(metadata) -> dict:
+    return {k: v.value for k, v in metadata.items() if k.startswith("kedro/")}
+
+
 def facts(dg_project) -> dict:
-    return json.loads(dg_project.python(FACTS).stdout.strip().splitlines()[-1])
+    """Every run (oldest first) with its steps, pids, messages and materializations, and the
+    latest materialization and observation of each dataset, read from the instance in process."""
+    runs = []
+    with dg_project.instance() as instance:
+        for run in reversed(instance.get_runs()):
+            logs = instance.all_logs(run.run_id)
+            events = [e for e in logs if e.dagster_event]
+            runs.append({
+                "run_id": run.run_id, "job": run.job_name, "status": run.status.value, "parent": run.parent_run_id,
+                "tags": dict(run.tags),
+                "params": run.run_config.get("resources", {}).get("kedro_faults", {}).get("config", {})
+                .get("runtime_params", {}),
+                "pids": {e.step_key: e.dagster_event.pid for e in events if e.dagster_event.event_type_value == "STEP_START"},
+                "steps": [[e.step_key, e.dagster_event.event_type_value, e.timestamp] for e in events
+                          if e.step_key and e.dagster_event.event_type_value.startswith("STEP_")],
+                "messages": [e.user_message for e in logs if e.user_message]
+                + [e.dagster_event.step_failure_data.error.to_string() for e in events
+                   if e.dagster_event.event_type_value == "STEP_FAILURE"],
+                "end": max(e.timestamp for e in logs),
+                "materialized": {e.dagster_event.asset_key.to_user_string(): _kedro(e.asset_materialization.metadata)
+                                 for e in events if e.dagster_event.event_type_value == "ASSET_MATERIALIZATION"},
+            })
+        latest = {}
+        for name in ("features", "table", "summary"):
+            m = instance.get_latest_materialization_event(AssetKey(name))
+            observed = instance.fetch_observations(AssetKey(name), limit=1).records
+            o = observed[0].event_log_entry if observed else None
+            latest[name] = {
+                "materialization": m and {"run_id": m.run_id, "ts": m.timestamp},
+                "observation": o and {"run_id": o.run_id, "ts": o.timestamp, "metadata": _kedro(o.asset_observation.metadata)},
+            }
+    return {"runs": runs, "latest": latest}
+
+
+def saving_step(dg_project) -> tuple[str, int]:
+    """(step key, pid) of the step that has started but not finished in the running run."""
+    with dg_project.instance() as instance:
+        (run,) = instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+        events = [e for e in instance.all_logs(run.run_id) if e.dagster_event and e.step_key]
+    done = {e.step_key for e in events if e.dagster_event.event_type_value == "STEP_SUCCESS"}
+    (started,) = [e for e in events if e.dagster_event.event_type_value == "STEP_START" and e.step_key not in done]
+    return started.step_key, started.dagster_event.pid
+
+
+def wait_for_message(dg_project, message: str, timeout: float = 120) -> None:
+    """Until some run's event log holds ``message`` (polling the instance)."""
+    deadline = time.monotonic() + timeout
+    with dg_project.instance() as instance:
+        while not any(message in (e.user_message or "") for r in instance.get_runs() for e in instance.all_logs(r.run_id)):
+            assert time.monotonic() < deadline, f"{message!r} never logged"
+            time.sleep(0.2)
 
 
 def by_label(runs: list[dict]) -> dict[str, dict]:
@@ -172,7 +167,7 @@ def test_kill_9_mid_save_leaves_a_partial_save_marker_then_reexecution_recovers(
     dg_project.env["FAULTS_HALT_FILE"] = str(halt)
     run_a = launch_in_background(dg_project, run_config(label="A"))
     wait_for_file(Path(f"{halt}.pid"), run_a)  # half of table.txt written, the save held
-    step, pid = json.loads(dg_project.python(SAVING_STEP).stdout.strip().splitlines()[-1])
+    step, pid = saving_step(dg_project)
     assert pid == int(Path(f"{halt}.pid").read_text())  # the process that is saving
     os.kill(pid, signal.SIGKILL)
     code, output = finish(run_a)
@@ -276,7 +271,7 @@ def test_overlapping_runs_fail_or_wait_with_concurrency(kedro_project, dg_projec
     run_c = launch_in_background(dg_project, run_config(label="C", gate=str(gate_c)))
     wait_for_file(Path(f"{gate_c}.waiting"), run_c)
     run_d = launch_in_background(dg_project, run_config(label="D"))
-    dg_project.python(WAIT_FOR_MESSAGE.replace("MESSAGE", "Waiting for run(s)"))  # D is waiting
+    wait_for_message(dg_project, "Waiting for run(s)")  # D is waiting
     gate_c.write_text("open")
     results = [finish(run_c), finish(run_d)]
 
@@ -286,9 +281,6 @@ def test_overlapping_runs_fail_or_wait_with_concurrency(kedro_project, dg_projec
     d_first_output = min(ts for key, kind, ts in runs["D"]["steps"] if kind == "STEP_OUTPUT")
     assert d_started < runs["C"]["end"] < d_first_output  # D's first step waited for C's end
     assert summary_of(project, runs["D"])["label"] == "D" and summary_of(project, runs["C"])["label"] == "C"
-    slots = dg_project.python(
-        "from dagster import DagsterInstance\n"
-        "info = DagsterInstance.get().event_log_storage.get_concurrency_info('kedro/faults')\n"
-        "print(len(info.active_run_ids | info.assigned_run_ids))"
-    )
-    assert slots.stdout.strip().splitlines()[-1] == "0"  # both runs released the pool when they ended
+    with dg_project.instance() as instance:
+        info = instance.event_log_storage.get_concurrency_info("kedro/faults")
+    assert len(info.active_run_ids | info.assigned_run_ids) == 0  # both runs released the pool when they ended

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -138,14 +139,16 @@ def test_init_on_the_bundled_example_gives_its_jobs(kedro_project):
     assert {"companies", "model_input_table", "data_science/regressor"} <= assets
 
 
-def test_dev_serves_the_ui_on_127_0_0_1_and_stops(new_project, kedro_env):
-    if not (new_project / "dagster-project").exists():
-        kedro(new_project, kedro_env, "dagster-kedro", "init")
+def test_dev_serves_the_ui_on_127_0_0_1_and_stops(new_project, kedro_env, tmp_path):
+    # a copy of its own: this test runs first (tests/conftest.py orders the longest first), and
+    # test_init_writes_a_dg_project... must find the module's project not initialised yet
+    project = Path(shutil.copytree(new_project, tmp_path / new_project.name))
+    kedro(project, kedro_env, "dagster-kedro", "init")
     port = free_port()
     env = {k: v for k, v in kedro_env.items() if k != "DAGSTER_HOME"}  # the default home, beside
     process = subprocess.Popen(
         [str(BIN / "kedro"), "dagster-kedro", "dev", "--port", str(port)],
-        cwd=new_project, env=env, start_new_session=True,
+        cwd=project, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         # a test run started in the background by a non-interactive shell (`cmd &`, as CI jobs
         # often are) ignores SIGINT, and an ignored signal stays ignored across exec: give
@@ -175,7 +178,7 @@ def test_dev_serves_the_ui_on_127_0_0_1_and_stops(new_project, kedro_env):
                 pass
         stop(process)
     assert process.returncode == 0  # stopped by Ctrl-C, not killed
-    assert (new_project / "dagster-project" / ".dagster_home" / "history").is_dir()  # runs kept beside the project
+    assert (project / "dagster-project" / ".dagster_home" / "history").is_dir()  # runs kept beside the project
 
 
 def test_dev_passes_host_port_and_extra_options_to_dg_dev(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster import AssetKey
 from filelock import FileLock
 
 from conftest import IN_PROCESS, MULTIPROCESS
@@ -19,18 +20,16 @@ KEDRO_MLFLOW = "DAGSTER_KEDRO_TEST_KEDRO_MLFLOW"
 # flattened as the fixture's mlflow.yml asks, in whichever process train_model runs
 PARAMS = {"model_options.alpha": "0.5", "model_options.fit_intercept": "True"}
 
-DAGSTER_SIDE = """
-import json
-from dagster import AssetKey, DagsterInstance
-instance = DagsterInstance.get()
-runs = {r.run_id: dict(r.tags) for r in instance.get_runs()}
-metadata = {}
-for name in ("model", "r2"):
-    event = instance.get_latest_materialization_event(AssetKey(name))
-    if event is not None:
-        metadata[name] = {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
-print(json.dumps({"runs": runs, "metadata": metadata}, default=str))
-"""
+def dagster_side(dg_project) -> dict:
+    """Each run's tags, and the metadata of the latest materializations of ``model`` and ``r2``."""
+    with dg_project.instance() as instance:
+        runs = {r.run_id: dict(r.tags) for r in instance.get_runs()}
+        metadata = {}
+        for name in ("model", "r2"):
+            event = instance.get_latest_materialization_event(AssetKey(name))
+            if event is not None:
+                metadata[name] = {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
+    return {"runs": runs, "metadata": metadata}
 
 
 KEDRO_MLFLOW_REQUIREMENT = "kedro-mlflow==2.0.3"
@@ -100,7 +99,7 @@ def test_one_mlflow_run_per_dagster_run_across_processes_and_reexecution(kedro_p
     assert set(resumed.data.metrics) == {"r2"} and resumed.data.metrics["r2"] > 0.99
     assert artifacts == ["model.pkl"]
     assert resumed.data.tags["dagster/run_id"] == result["run_id"]
-    dagster = json.loads(dg_project.python(DAGSTER_SIDE).stdout)
+    dagster = dagster_side(dg_project)
     assert set(dagster["runs"]) == {first_id, result["run_id"]}
     for tags in dagster["runs"].values():
         assert (tags["mlflow/run_id"], tags["mlflow/tracking_uri"]) == (run.info.run_id, tracking_uri)
@@ -129,7 +128,7 @@ def test_in_process_run_logs_into_kedro_mlflows_run_and_an_untracked_pipeline_lo
     [(run, artifacts)] = mlflow_runs(tracking_uri)
     assert run.info.status == "FINISHED"
     assert (run.data.params, set(run.data.metrics), artifacts) == (PARAMS, {"r2"}, ["model.pkl"])
-    dagster = json.loads(dg_project.python(DAGSTER_SIDE).stdout)
+    dagster = dagster_side(dg_project)
     [tags] = dagster["runs"].values()
     assert tags["mlflow/run_id"] == run.info.run_id
     assert {dagster["metadata"][asset]["mlflow/run_id"] for asset in ("model", "r2")} == {run.info.run_id}
@@ -139,7 +138,7 @@ def test_in_process_run_logs_into_kedro_mlflows_run_and_an_untracked_pipeline_lo
     dg_project.launch(job="tracked__default", config=MULTIPROCESS)
 
     assert [r.info.run_id for r, _ in mlflow_runs(tracking_uri)] == [run.info.run_id]
-    dagster = json.loads(dg_project.python(DAGSTER_SIDE).stdout)
+    dagster = dagster_side(dg_project)
     assert sum("mlflow/run_id" not in tags for tags in dagster["runs"].values()) == 1
     assert "mlflow/run_id" not in dagster["metadata"]["r2"]  # the untracked run's, saved without MLflow
 

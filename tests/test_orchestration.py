@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from dagster import DagsterEventType, build_schedule_context, build_sensor_context
+
 from orchestration_helpers import runs
 
 
@@ -50,28 +52,26 @@ def chores_yaml(project, tmp_path, **extra):
     }
 
 
-JOB_FACTS = """
-import json
-from dagster import build_schedule_context
-from kedro_defs.definitions import defs
-d = defs()
-jobs = {}
-for name in ("ingest_with_retry", "ingest_without_retry", "db_loads"):
-    job = d.resolve_job_def(name)
-    policy = job._op_retry_policy
-    jobs[name] = {
-        "executor": job.executor_def.name,
-        "retries": policy.max_retries if policy else None,
-        "backoff": policy.backoff.value if policy and policy.backoff else None,
-        "assets": sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys),
-        "tags": dict(job.tags),
-    }
-schedule = d.resolve_schedule_def("nightly_db")
-(request,) = schedule.evaluate_tick(build_schedule_context()).run_requests
-print(json.dumps({"jobs": jobs, "schedule": {
-    "cron": schedule.cron_schedule, "tz": schedule.execution_timezone, "job": schedule.job_name,
-    "run_config": request.run_config, "tags": dict(request.tags)}}))
-"""
+def job_facts(dg_project) -> dict:
+    """Executor, retry policy, assets and tags of the chores jobs, and a tick of the schedule,
+    from the project's Definitions loaded in this process."""
+    with dg_project.definitions() as d:
+        jobs = {}
+        for name in ("ingest_with_retry", "ingest_without_retry", "db_loads"):
+            job = d.resolve_job_def(name)
+            policy = job._op_retry_policy
+            jobs[name] = {
+                "executor": job.executor_def.name,
+                "retries": policy.max_retries if policy else None,
+                "backoff": policy.backoff.value if policy and policy.backoff else None,
+                "assets": sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys),
+                "tags": dict(job.tags),
+            }
+        schedule = d.resolve_schedule_def("nightly_db")
+        (request,) = schedule.evaluate_tick(build_schedule_context()).run_requests
+    return {"jobs": jobs, "schedule": {
+        "cron": schedule.cron_schedule, "tz": schedule.execution_timezone, "job": schedule.job_name,
+        "run_config": request.run_config, "tags": dict(request.tags)}}
 
 
 def test_jobs_executors_schedule_and_retry_policy_load_and_list(kedro_project, dg_project, tmp_path):
@@ -88,7 +88,7 @@ def test_jobs_executors_schedule_and_retry_policy_load_and_list(kedro_project, d
     assert "filtered by tags=['db']" in jobs["db_loads"]
     assert [(s["name"], s["cron_schedule"]) for s in listed["schedules"]] == [("nightly_db", "0 3 * * *")]
 
-    facts = json.loads(dg_project.python(JOB_FACTS).stdout.strip().splitlines()[-1])
+    facts = job_facts(dg_project)
     assert facts["jobs"]["ingest_with_retry"]["executor"] == "in_process"
     assert facts["jobs"]["ingest_with_retry"]["retries"] == 1
     assert facts["jobs"]["ingest_with_retry"]["backoff"] == "EXPONENTIAL"
@@ -151,20 +151,18 @@ def test_pool_override_serialises_db_nodes_under_multiprocess(kedro_project, dg_
     assert (project / "data/03_primary/table_a.csv").exists() and (project / "data/03_primary/table_b.csv").exists()
 
 
-ROUTES = """
-import json
-from dagster import DagsterEventType, DagsterInstance
-instance = DagsterInstance.get()
-out = []
-for run in reversed(instance.get_runs()):
-    pids = {e.step_key: e.dagster_event.pid for e in instance.all_logs(run.run_id)
-            if e.step_key and e.dagster_event and e.dagster_event.event_type_value == "STEP_START"}
-    run_pid = [e.dagster_event.pid for e in instance.all_logs(run.run_id)
-               if e.dagster_event and e.dagster_event.event_type == DagsterEventType.RUN_START][0]
-    out.append({"job": run.job_name, "in_run_worker": all(p == run_pid for p in pids.values()),
-                "steps": sorted(pids)})
-print(json.dumps(out))
-"""
+def routes(dg_project) -> list[dict]:
+    """Each run (oldest first): its job, its steps, and whether they ran in the run worker's process."""
+    out = []
+    with dg_project.instance() as instance:
+        for run in reversed(instance.get_runs()):
+            events = [e for e in instance.all_logs(run.run_id) if e.dagster_event]
+            pids = {e.step_key: e.dagster_event.pid for e in events
+                    if e.step_key and e.dagster_event.event_type_value == "STEP_START"}
+            run_pid = [e.dagster_event.pid for e in events if e.dagster_event.event_type == DagsterEventType.RUN_START][0]
+            out.append({"job": run.job_name, "in_run_worker": all(p == run_pid for p in pids.values()),
+                        "steps": sorted(pids)})
+    return out
 
 
 def test_component_default_executor_routes_adhoc_runs_without_clashing(kedro_project, dg_project, tmp_path):
@@ -186,7 +184,7 @@ def test_component_default_executor_routes_adhoc_runs_without_clashing(kedro_pro
     dg_project.launch(job="hooked__ingest")  # a job of hooked: in process by default
     dg_project.launch(job="hooked__ingest", config=explicit)  # ... or multiprocess when the run says so
 
-    routed = json.loads(dg_project.python(ROUTES).stdout.strip().splitlines()[-1])
+    routed = routes(dg_project)
     assert [(r["job"], r["in_run_worker"]) for r in routed] == [
         ("__ASSET_JOB", False),
         ("__ASSET_JOB", True),
@@ -201,24 +199,21 @@ def test_component_default_executor_routes_adhoc_runs_without_clashing(kedro_pro
     assert "Executor: in_process (the default; the run config may select multiprocess)" in listed["hooked__ingest"]
 
 
-SENSOR_TICKS = """
-import json, os, time
-from pathlib import Path
-from dagster import DagsterInstance, build_sensor_context
-from kedro_defs.definitions import defs
-sensor = defs().resolve_sensor_def("numbers_changed")
-instance = DagsterInstance.get()
-def tick(cursor):
-    context = build_sensor_context(instance=instance, cursor=cursor)
-    result = sensor.evaluate_tick(context)
-    return [r.tags.get("kedro/changed_datasets") for r in result.run_requests], result.cursor
-first, cursor = tick(None)
-second, cursor = tick(cursor)
-raw = Path(os.environ["NUMBERS_FILE"])
-raw.write_text(raw.read_text() + "7,8\\n")
-third, cursor = tick(cursor)
-print(json.dumps({"first": first, "second": second, "third": third, "job": sensor.job_name}))
-"""
+def sensor_ticks(dg_project, raw) -> dict:
+    """The datasets of three ticks of the ``numbers_changed`` sensor: the first, one with nothing
+    changed, one after a row is appended to the ``raw`` file."""
+    with dg_project.definitions() as d, dg_project.instance() as instance:
+        sensor = d.resolve_sensor_def("numbers_changed")
+
+        def tick(cursor):
+            result = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor))
+            return [r.tags.get("kedro/changed_datasets") for r in result.run_requests], result.cursor
+
+        first, cursor = tick(None)
+        second, cursor = tick(cursor)
+        raw.write_text(raw.read_text() + "7,8\n")
+        third, cursor = tick(cursor)
+    return {"first": first, "second": second, "third": third, "job": sensor.job_name}
 
 
 def test_dataset_sensor_and_automation_condition_via_translation(kedro_project, dg_project):
@@ -240,6 +235,5 @@ def test_dataset_sensor_and_automation_condition_via_translation(kedro_project, 
     assert summary["automation_condition"] is not None
     assert "eager" in json.dumps(summary["automation_condition"]).lower()
 
-    dg_project.env["NUMBERS_FILE"] = str(project / "data/01_raw/numbers.csv")
-    ticks = json.loads(dg_project.python(SENSOR_TICKS).stdout.strip().splitlines()[-1])
+    ticks = sensor_ticks(dg_project, project / "data/01_raw/numbers.csv")
     assert ticks == {"first": ["numbers"], "second": [], "third": ["numbers"], "job": "hooked__default"}

@@ -8,10 +8,12 @@ one row per customer and day of [start_date, end_date), a dated summary, and an 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from dagster import AssetKey, build_schedule_context
 
 from conftest import read_records
 from orchestration_helpers import FIXTURES  # noqa: F401  (registers the fixture projects)
@@ -87,19 +89,6 @@ def test_daily_partitions_write_dated_files_that_differ_by_date(orders):
     ]
 
 
-RANGE_FACTS = """
-import json
-from dagster import AssetKey, DagsterInstance
-instance = DagsterInstance.get()
-runs = instance.get_runs()
-print(json.dumps({
-    "runs": len(runs),
-    "tags": {k: v for k, v in runs[0].tags.items() if "partition" in k},
-    "orders": sorted(instance.get_materialized_partitions(AssetKey("orders"))),
-}))
-"""
-
-
 def test_single_run_backfill_runs_kedro_once_with_the_range_params(orders):
     project, dg_project, records_file = orders
     dg_project.add_component("orders", orders_yaml(project, "single_run"))
@@ -115,27 +104,12 @@ def test_single_run_backfill_runs_kedro_once_with_the_range_params(orders):
     assert sorted(r["node"] for r in records if r["hook"] == "before_node_run") == ["make_orders", "summarise", "totals"]
     frame = pd.read_csv(project / "data/02_orders/2024-01-01...2024-01-03/orders.csv")
     assert frame["date"].tolist() == ["2024-01-01"] * 2 + ["2024-01-02"] * 2 + ["2024-01-03"] * 2
-    facts = json.loads(dg_project.python(RANGE_FACTS).stdout.strip().splitlines()[-1])
-    assert facts["runs"] == 1
-    assert facts["tags"]["dagster/asset_partition_range_start"] == "2024-01-01"
-    assert facts["tags"]["dagster/asset_partition_range_end"] == "2024-01-03"
-    assert facts["orders"] == ["2024-01-01", "2024-01-02", "2024-01-03"]
-
-
-SCHEDULE_TICK = """
-import json
-from datetime import datetime, timezone
-from dagster import DagsterInstance, build_schedule_context
-from kedro_defs.definitions import defs
-d = defs()
-schedule = d.resolve_schedule_def("every_morning")
-context = build_schedule_context(
-    instance=DagsterInstance.get(), repository_def=d.get_repository_def(),
-    scheduled_execution_time=datetime(2024, 1, 5, 6, tzinfo=timezone.utc))
-requests = schedule.evaluate_tick(context).run_requests
-print(json.dumps({"cron": schedule.cron_schedule, "keys": [r.partition_key for r in requests],
-                  "config": requests[0].run_config}))
-"""
+    with dg_project.instance() as instance:
+        (run,) = instance.get_runs()
+        orders = sorted(instance.get_materialized_partitions(AssetKey("orders")))
+    assert run.tags["dagster/asset_partition_range_start"] == "2024-01-01"
+    assert run.tags["dagster/asset_partition_range_end"] == "2024-01-03"
+    assert orders == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
 def test_partitioned_job_schedule_runs_the_last_complete_day(orders):
@@ -147,7 +121,13 @@ def test_partitioned_job_schedule_runs_the_last_complete_day(orders):
         "runtime_params": {"currency": "USD"},
     }
     dg_project.add_component("orders", orders_yaml(project, schedules=[schedule]))
-    tick = json.loads(dg_project.python(SCHEDULE_TICK).stdout.strip().splitlines()[-1])
+    with dg_project.definitions() as d, dg_project.instance() as instance:
+        schedule = d.resolve_schedule_def("every_morning")
+        context = build_schedule_context(
+            instance=instance, repository_def=d.get_repository_def(),
+            scheduled_execution_time=datetime(2024, 1, 5, 6, tzinfo=timezone.utc))
+        requests = schedule.evaluate_tick(context).run_requests
+    tick = {"cron": schedule.cron_schedule, "keys": [r.partition_key for r in requests], "config": requests[0].run_config}
     assert tick == {
         "cron": "0 6 * * *",
         "keys": ["2024-01-04"],

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import IN_PROCESS, MULTIPROCESS, read_records, run_kedro
+from conftest import IN_PROCESS, MULTIPROCESS, copy_kedro_project, read_records, run_kedro
 
 PIPELINE_HOOKS = {"before_pipeline_run", "after_pipeline_run", "on_pipeline_error"}
 
@@ -32,12 +32,19 @@ def hooked(kedro_project, dg_project, tmp_path):
     return project, dg_project, tmp_path / "dagster_records.jsonl"
 
 
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory):
+    """The hook records of a plain `kedro run` of the project, on a copy of its own: one run for
+    the module, whose tests only read them."""
+    folder = tmp_path_factory.mktemp("reference")
+    records = folder / "kedro_records.jsonl"
+    run_kedro(copy_kedro_project("hooked", folder), env={"HOOKED_RECORD_FILE": str(records)})
+    return read_records(records)
+
+
 @pytest.mark.parametrize("executor", [IN_PROCESS, MULTIPROCESS], ids=["in_process", "multiprocess"])
-def test_job_run_fires_the_same_hooks_as_kedro_run(executor, hooked, kedro_project, tmp_path):
+def test_job_run_fires_the_same_hooks_as_kedro_run(executor, hooked, expected):
     project, dg_project, records_file = hooked
-    reference_records = tmp_path / "kedro_records.jsonl"
-    run_kedro(kedro_project("hooked", "reference"), env={"HOOKED_RECORD_FILE": str(reference_records)})
-    expected = read_records(reference_records)
 
     dg_project.launch(job="hooked__default", config=executor)
     records = read_records(records_file)

@@ -141,6 +141,9 @@ def test_the_ui_shows_the_kedro_project_and_runs_it(dg_dev, screenshots):
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.add_init_script("window.localStorage.setItem('communityNux', '\"1\"')")
             page.set_default_timeout(30_000)
+            # assertions wait as long as actions: on a loaded CI machine a page takes over the
+            # default 5 s to draw (the asset page's metadata was seen to)
+            expect.set_options(timeout=30_000)
 
             # 1. the asset graph: every group, expanded (⌥E), with the Kedro datasets in it
             page.goto(f"{base}/asset-groups")
