@@ -48,6 +48,8 @@ LONGEST_FIRST = (
     "test_ui.py::",
     "test_mlflow.py::test_one_mlflow_run",
     "test_isolated_envs.py::",
+    "test_isolated_executors.py::",
+    "test_monorepo_example.py::",
     "test_faults.py::",
     "test_kedro_first.py::test_dev_serves",
     "test_mlflow.py::test_in_process",
