@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 import yaml
 from conftest import MULTIPROCESS, copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
-from isolated_envs import project_venv
+from isolated_envs import kedro_run_in_venv, project_venv
 
 LOAD = """
 import json, sys, warnings
@@ -129,11 +129,6 @@ def test_an_error_found_by_the_project_interpreter_keeps_its_field_and_fix(venvs
     assert "Kedro env 'prd' has no folder" in text and "Available envs: ['base', 'local']" in text
 
 
-def _kedro_run_in_own_venv(project, venv):
-    result = subprocess.run([str(venv / "bin" / "python"), "-m", "kedro", "run"], cwd=project, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-
-
 def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs, kedro_project, dg_project, tmp_path):
     projects = {name: kedro_project(name) for name in ("iso_a", "iso_b")}
     for name, project in projects.items():
@@ -151,7 +146,7 @@ def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs,
         assert {h["run_id"] for h in pipeline_hooks} == {run_id}  # the Dagster run's id, as steps have it
         assert {h["python"] for h in hooks} == {str(venvs[name] / "bin" / "python")}
         reference = copy_kedro_project(name, tmp_path / "reference")
-        _kedro_run_in_own_venv(reference, venvs[name])
+        kedro_run_in_venv(reference, venvs[name])
         ours, theirs = kedro_outputs(project), kedro_outputs(reference)
         assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
         assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
@@ -250,7 +245,7 @@ def test_memory_data_crosses_steps_as_files_of_the_run_and_reexecution_reads_the
 
     assert result == {"success": True, "steps": ["iso_a__summarise"]}
     reference = copy_kedro_project("iso_a", tmp_path / "reference")
-    _kedro_run_in_own_venv(reference, venvs["iso_a"])
+    kedro_run_in_venv(reference, venvs["iso_a"])
     ours, theirs = kedro_outputs(project), kedro_outputs(reference)
     assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
     assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
