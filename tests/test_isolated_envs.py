@@ -328,7 +328,7 @@ def test_kill_9_of_both_processes_mid_save_leaves_the_marker_and_versioned_outpu
     """The `faults` project (kedro and its json datasets: iso_a's venv has them) in its own
     interpreter: the save held half-way is in that interpreter, and killing the step process
     first, then the project's, leaves the marker the step wrote before the save began."""
-    from test_faults import SAVING_STEP, by_label, facts, finish, launch_in_background, run_config, wait_for_file
+    from test_faults import by_label, facts, finish, launch_in_background, run_config, saving_step, wait_for_file
 
     project = kedro_project("faults")
     dg_project.add_component("faults", {"project_path": str(project), "python_executable": str(venvs["iso_a"])})
@@ -336,7 +336,7 @@ def test_kill_9_of_both_processes_mid_save_leaves_the_marker_and_versioned_outpu
     dg_project.env["FAULTS_HALT_FILE"] = str(halt)
     run_a = launch_in_background(dg_project, run_config(label="A"))
     wait_for_file(Path(f"{halt}.pid"), run_a, timeout=400)  # features saved by step 1; half of table.txt written
-    _step, step_pid = json.loads(dg_project.python(SAVING_STEP).stdout.strip().splitlines()[-1])
+    _step, step_pid = saving_step(dg_project)
     saving_pid = int(Path(f"{halt}.pid").read_text())
     assert saving_pid != step_pid  # the project's interpreter saves, a child of the step process
     os.kill(step_pid, signal.SIGKILL)  # from now on this step writes nothing to the event log
