@@ -17,6 +17,7 @@ before the tests).
 from __future__ import annotations
 
 import fcntl
+import json
 import hashlib
 import importlib.util
 import os
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from conftest import copy_kedro_project, kedro_outputs
 
 COMMON = ["kedro==1.7.0", "kedro-datasets[pandas-csvdataset]==9.6.0", "dagster-pipes==1.13.27", "pydantic>=2,<3"]
 REQUIREMENTS = {
@@ -81,6 +84,30 @@ def kedro_run_in_venv(project: Path, venv: Path) -> None:
     """``kedro run`` of ``project`` by its own venv's interpreter: the reference outputs."""
     result = subprocess.run([str(venv / "bin" / "python"), "-m", "kedro", "run"], cwd=project, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def assert_ran_in_own_interpreters(projects: dict, venvs: dict, run_id: str, tmp_path: Path) -> tuple[set[int], set[int]]:
+    """Each project's outputs equal its own ``kedro run``'s and its hooks fired in its own
+    interpreter, pipeline hooks once with the run's id; returns the parent pids of the node
+    hooks' and of the pipeline hooks' processes."""
+    step_parents, run_parents = set(), set()
+    for name, project in projects.items():
+        hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
+        assert [h["node"] for h in hooks if h["hook"] == "before_node_run"] == ["check_pandas", "summarise"]
+        pipeline_hooks = [h for h in hooks if h["hook"].endswith("pipeline_run")]
+        assert [h["hook"] for h in pipeline_hooks] == ["before_pipeline_run", "after_pipeline_run"]
+        assert {h["run_id"] for h in pipeline_hooks} == {run_id}
+        assert {h["python"] for h in hooks} == {str(venvs[name] / "bin" / "python")}
+        step_parents |= {h["ppid"] for h in hooks if h["hook"] == "before_node_run"}
+        run_parents |= {h["ppid"] for h in pipeline_hooks}
+        reference = copy_kedro_project(name, tmp_path / "reference")
+        kedro_run_in_venv(reference, venvs[name])
+        ours, theirs = kedro_outputs(project), kedro_outputs(reference)
+        assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
+        assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
+    assert "object" in (projects["iso_a"] / "data/08_reporting/summary.csv").read_text()  # pandas 2
+    assert ",str,3." in (projects["iso_b"] / "data/08_reporting/summary.csv").read_text()  # pandas 3
+    return step_parents, run_parents
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 import yaml
 from conftest import MULTIPROCESS, copy_kedro_project, error_text, kedro_outputs, latest_run_logs, loaded_in_process
-from isolated_envs import kedro_run_in_venv, project_venv
+from isolated_envs import assert_ran_in_own_interpreters, kedro_run_in_venv, project_venv
 
 LOAD = """
 import json, sys, warnings
@@ -138,19 +138,7 @@ def test_both_projects_materialize_in_one_run_each_in_its_own_interpreter(venvs,
     dg_project.launch(assets="*", config=MULTIPROCESS)  # the failure test below runs in process
     run_id = latest_run_logs(dg_project)["run_id"]
 
-    for name, project in projects.items():
-        hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
-        assert [h["node"] for h in hooks if h["hook"] == "before_node_run"] == ["check_pandas", "summarise"]
-        pipeline_hooks = [h for h in hooks if h["hook"].endswith("pipeline_run")]
-        assert [h["hook"] for h in pipeline_hooks] == ["before_pipeline_run", "after_pipeline_run"]  # once a run
-        assert {h["run_id"] for h in pipeline_hooks} == {run_id}  # the Dagster run's id, as steps have it
-        assert {h["python"] for h in hooks} == {str(venvs[name] / "bin" / "python")}
-        reference = copy_kedro_project(name, tmp_path / "reference")
-        kedro_run_in_venv(reference, venvs[name])
-        ours, theirs = kedro_outputs(project), kedro_outputs(reference)
-        assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
-        assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
-    assert "object" in (projects["iso_a"] / "data/08_reporting/summary.csv").read_text()  # pandas 2
+    assert_ran_in_own_interpreters(projects, venvs, run_id, tmp_path)  # outputs, hooks, pandas majors
     materializations = json.loads(dg_project.python(MATERIALIZATIONS).stdout.strip().splitlines()[-1])
     for name, dtype in (("iso_a", "object"), ("iso_b", "str")):
         metadata = materializations[f"{name}/summary"]

@@ -13,12 +13,11 @@ interpreters to read them live (tests/test_isolated_envs.py covers live reads).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from conftest import copy_kedro_project, kedro_outputs, latest_run_logs
-from isolated_envs import kedro_run_in_venv, project_venv
+from conftest import latest_run_logs
+from isolated_envs import assert_ran_in_own_interpreters, project_venv
 from processes import needs_extra
 from test_celery import celery_worker, redis_url  # noqa: F401 (a fixture)
 from test_dask import LOCAL_CLUSTER
@@ -51,30 +50,6 @@ def _add_projects(dg_project, kedro_project, venvs, executor: dict) -> dict[str,
     return projects
 
 
-def _assert_ran_in_own_interpreters(projects, venvs, run_id: str, tmp_path: Path) -> tuple[set[int], set[int]]:
-    """Each project's outputs equal its own ``kedro run``'s and its hooks fired in its own
-    interpreter, pipeline hooks once with the run's id; returns the parent pids of the node
-    hooks' and of the pipeline hooks' processes."""
-    step_parents, run_parents = set(), set()
-    for name, project in projects.items():
-        hooks = [json.loads(line) for line in (project / "logs" / "hooks.jsonl").read_text().splitlines()]
-        assert [h["node"] for h in hooks if h["hook"] == "before_node_run"] == ["check_pandas", "summarise"]
-        pipeline_hooks = [h for h in hooks if h["hook"].endswith("pipeline_run")]
-        assert [h["hook"] for h in pipeline_hooks] == ["before_pipeline_run", "after_pipeline_run"]
-        assert {h["run_id"] for h in pipeline_hooks} == {run_id}
-        assert {h["python"] for h in hooks} == {str(venvs[name] / "bin" / "python")}
-        step_parents |= {h["ppid"] for h in hooks if h["hook"] == "before_node_run"}
-        run_parents |= {h["ppid"] for h in pipeline_hooks}
-        reference = copy_kedro_project(name, tmp_path / "reference")
-        kedro_run_in_venv(reference, venvs[name])
-        ours, theirs = kedro_outputs(project), kedro_outputs(reference)
-        assert sorted(ours) == sorted(theirs) == ["08_reporting/summary.csv"]
-        assert ours["08_reporting/summary.csv"].read_text() == theirs["08_reporting/summary.csv"].read_text()
-    assert "object" in (projects["iso_a"] / "data/08_reporting/summary.csv").read_text()  # pandas 2
-    assert ",str,3." in (projects["iso_b"] / "data/08_reporting/summary.csv").read_text()  # pandas 3
-    return step_parents, run_parents
-
-
 def test_isolated_projects_on_celery_workers(venvs, redis_url, kedro_project, dg_project, tmp_path):  # noqa: F811
     projects = _add_projects(
         dg_project, kedro_project, venvs, {"type": "celery", "config": {"broker": redis_url, "backend": redis_url}}
@@ -83,7 +58,7 @@ def test_isolated_projects_on_celery_workers(venvs, redis_url, kedro_project, dg
         launched = dg_project.launch(assets="*")
         assert "RUN_SUCCESS" in launched.stdout + launched.stderr
 
-    step_parents, run_parents = _assert_ran_in_own_interpreters(
+    step_parents, run_parents = assert_ran_in_own_interpreters(
         projects, venvs, latest_run_logs(dg_project)["run_id"], tmp_path
     )
     # each step's interpreter was started by a celery worker process, the pipeline hooks' by the run worker
@@ -101,7 +76,7 @@ def test_isolated_projects_on_a_local_dask_cluster(venvs, kedro_project, dg_proj
     launched = dg_project.launch(assets="*")
 
     assert "RUN_SUCCESS" in launched.stdout + launched.stderr
-    step_parents, run_parents = _assert_ran_in_own_interpreters(
+    step_parents, run_parents = assert_ran_in_own_interpreters(
         projects, venvs, latest_run_logs(dg_project)["run_id"], tmp_path
     )
     # the steps' interpreters were started by the cluster's (at most two) workers, not the run worker
