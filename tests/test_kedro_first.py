@@ -28,7 +28,8 @@ from dagster._utils.test.definitions import scoped_definitions_load_context
 
 from processes import free_port, stop, wait_for
 
-from dagster_kedro.dg_project import DEFAULT_FOLDER, dev_command, write_dg_project
+from dagster_kedro.dg_project import dev_command, write_dg_project
+from dagster_kedro.kedro_cli import DEFAULT_FOLDER
 
 KEDRO_NEW = ("new", "--name", "my-kedro", "--tools", "none", "--example", "n", "--telemetry", "no")  # README
 REGISTRY = '''
@@ -199,3 +200,14 @@ def test_a_project_fresh_from_kedro_new_loads_with_no_job(tmp_path, kedro_env):
     with dg_project_loaded(layout.root, layout.module) as defs:
         assert {job.name for job in defs.resolve_all_job_defs()} <= {"__ASSET_JOB"}
         assert list(defs.resolve_all_asset_specs()) == []
+
+
+def test_kedro_loads_the_plugin_command_without_importing_dagster(new_project, kedro_env):
+    """Kedro imports every plugin's commands for every `kedro` command: ours must not cost `kedro run` dagster."""
+    probe = ("import sys; from pathlib import Path; from kedro.framework.cli.cli import KedroCLI; "
+             "groups = KedroCLI(Path.cwd()).project_groups; "
+             "print('commands', sorted(c for g in groups for c in g.commands), 'dagster' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=new_project, env=kedro_env,
+                         capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("commands"))
+    assert "'dagster-kedro'" in line and line.endswith("False")

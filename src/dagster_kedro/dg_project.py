@@ -23,7 +23,6 @@ from dagster_kedro.errors import KedroComponentError
 from dagster_kedro.scaffolder import KedroProjectScaffolder, KedroScaffoldParams
 from dagster_kedro.steps import python_identifier
 
-DEFAULT_FOLDER = "dagster-project"  # inside the Kedro project, versioned with it; not importable (no `dagster` shadow)
 COMPONENT_TYPE = "dagster_kedro.KedroProjectComponent"
 
 _PYPROJECT = """\

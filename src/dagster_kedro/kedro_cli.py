@@ -5,6 +5,10 @@ group ``kedro.project_commands`` names :data:`commands`, a click group whose sub
 ``kedro --help`` when run inside a Kedro project; Kedro passes the project's metadata
 (``ProjectMetadata``: ``project_path``, ``package_name``) as the click context object.
 The files come from :mod:`dagster_kedro.dg_project`; this module only parses and reports.
+
+Kedro imports this module for every ``kedro`` command of every project in the environment, so it
+imports neither dagster nor the rest of dagster_kedro (the package's ``__init__`` is lazy): the
+commands import :mod:`dagster_kedro.dg_project` when they run. ``kedro run`` pays nothing for us.
 """
 
 from __future__ import annotations
@@ -14,9 +18,7 @@ from pathlib import Path
 
 import click
 
-from dagster_kedro.dg_project import DEFAULT_FOLDER, dev_command, write_dg_project
-from dagster_kedro.errors import KedroComponentError
-
+DEFAULT_FOLDER = "dagster-project"  # inside the Kedro project, versioned with it; not importable (no `dagster` shadow)
 _DIR_HELP = "The dg project's folder, relative to the Kedro project root."
 
 
@@ -37,6 +39,9 @@ def dagster_kedro() -> None:
 @click.pass_obj
 def init(metadata, folder: str, env: str | None, force: bool) -> None:
     """Write a dg project for this Kedro project (no network, no create-dagster)."""
+    from dagster_kedro.dg_project import write_dg_project
+    from dagster_kedro.errors import KedroComponentError
+
     try:
         layout = write_dg_project(Path(metadata.project_path), metadata.package_name, Path(folder), env, force)
     except KedroComponentError as error:
@@ -56,6 +61,9 @@ def init(metadata, folder: str, env: str | None, force: bool) -> None:
 @click.pass_obj
 def dev(metadata, folder: str, host: str, port: int, dg_args: tuple[str, ...]) -> None:
     """Start `dg dev` (webserver and daemon) in the dg project; other options go to `dg dev`."""
+    from dagster_kedro.dg_project import dev_command
+    from dagster_kedro.errors import KedroComponentError
+
     root = (Path(metadata.project_path) / folder).resolve()
     try:
         argv, env = dev_command(root, host, port, dg_args)
