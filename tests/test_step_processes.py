@@ -1,7 +1,7 @@
 """Multiprocess runs of Kedro jobs fork their step processes from one server that has already
-imported Kedro and the job's node modules (``step_processes``): a node module is imported once
-per run, not once per step process; an explicit ``start_method: spawn`` keeps Dagster's default,
-one import per step process."""
+imported Kedro and the job's node modules, built the job's definitions and bootstrapped the Kedro
+project (``step_processes``): each is done once per run, not once per step process; an explicit
+``start_method: spawn`` keeps Dagster's default, all of it in every step process."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ from hooked.hooks import _record as _record_import
 _record_import("module_import", module=__name__)
 '''
 
+SETTINGS_RECORD = '''
+
+from hooked.hooks import _record as _record_settings
+
+_record_settings("settings_read")  # Kedro's bootstrap_project executes settings.py
+'''
+
+DEFS_RECORD = '''
+import json, os
+
+with open(os.environ["HOOKED_RECORD_FILE"], "a") as records:  # on each load of the defs folder
+    records.write(json.dumps({"hook": "defs_loaded", "pid": os.getpid()}) + "\\n")
+'''
+
 
 @pytest.fixture
 def import_recording_project(kedro_project):
@@ -24,6 +38,8 @@ def import_recording_project(kedro_project):
     for pipeline in ("ingest", "report"):
         nodes = project / f"src/hooked/pipelines/{pipeline}/nodes.py"
         nodes.write_text(nodes.read_text() + IMPORT_RECORD)
+    settings = project / "src/hooked/settings.py"
+    settings.write_text(settings.read_text() + SETTINGS_RECORD)
     return project
 
 
@@ -32,6 +48,7 @@ def test_step_processes_fork_from_a_server_that_imported_the_node_modules(
     import_recording_project, dg_project, tmp_path, start_method
 ):
     dg_project.add_component("hooked", {"project_path": str(import_recording_project), "group_by": "node"})
+    dg_project.add_python("probe", DEFS_RECORD)
     records_file = tmp_path / "hooks.jsonl"
     dg_project.env.update(HOOKED_RECORD_FILE=str(records_file))
     multiprocess = {"max_concurrent": 2, **({"start_method": {start_method: {}}} if start_method else {})}
@@ -41,11 +58,16 @@ def test_step_processes_fork_from_a_server_that_imported_the_node_modules(
     step_pids = {r["pid"] for r in records if r["hook"] == "before_node_run"}
     (run_worker,) = {r["pid"] for r in records if r["hook"] == "before_pipeline_run"}
     importers = {r["pid"] for r in records if r["hook"] == "module_import"}
+    bootstrappers = {r["pid"] for r in records if r["hook"] == "settings_read"}
+    loaders = {r["pid"] for r in records if r["hook"] == "defs_loaded"}
     assert len(step_pids) == 5  # group_by node: one process per node, five nodes
     assert (import_recording_project / "data/08_reporting/summary.json").exists()
     if start_method == "spawn":
-        assert step_pids <= importers
+        assert step_pids <= importers and step_pids <= bootstrappers and step_pids <= loaders
     else:
+        # the server built the job and bootstrapped the project before it forked the steps
+        assert not (bootstrappers | loaders) & step_pids
+        assert len(bootstrappers - {run_worker}) == len(loaders - {run_worker}) == 1
         # the run worker read the project; the forkserver imported both node modules once
         assert not importers & step_pids
         (server,) = importers - {run_worker}

@@ -36,7 +36,7 @@ from dagster_kedro.executors import ResolvedExecutor
 from dagster_kedro.pipeline_errors import StepFailures
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.run_hooks import kedro_runs
-from dagster_kedro.step_processes import stop_forkserver, with_kedro_start_method
+from dagster_kedro.step_processes import warm_forkserver, with_kedro_start_method
 
 
 class KedroRunExecutor(dg.Executor):
@@ -69,9 +69,10 @@ class KedroRunExecutor(dg.Executor):
             resume_from_failure=plan_context.resume_from_failure,
         )
         try:
-            for event in self._inner.execute(inner_context, execution_plan):
-                failures.see(event)
-                yield event
+            with warm_forkserver(self._inner, plan_context, execution_plan):
+                for event in self._inner.execute(inner_context, execution_plan):
+                    failures.see(event)
+                    yield event
         except BaseException as error:
             outcome = PROCESS.pop_outcome(plan_context.run_id)
             for run in runs:
@@ -80,7 +81,6 @@ class KedroRunExecutor(dg.Executor):
         finally:
             release_run_slot(plan_context.instance, plan_context.run_id, [run.target.concurrency for run in runs])
             PROCESS.kedro.end_run(plan_context.run_id)  # each KedroRun keeps what it uses
-            stop_forkserver()  # the next run in this process preloads its own modules
         outcome = PROCESS.pop_outcome(plan_context.run_id)
         for run in runs:
             if failures:

@@ -12,3 +12,6 @@ from dagster_kedro.kedro_runtime import import_step_modules
 import_step_modules()
 
 import dagster_kedro.execution  # noqa: E402,F401  (the step code, after Kedro's quiet import)
+from dagster_kedro.step_processes import build_job_for_steps  # noqa: E402
+
+build_job_for_steps()
