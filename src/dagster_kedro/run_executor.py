@@ -56,6 +56,13 @@ class KedroRunExecutor(dg.Executor):
     def execute(
         self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
     ) -> Iterator[DagsterEvent]:
+        # a forkserver starts first: it boots while the pipeline hooks below run (step_processes)
+        with warm_forkserver(self._inner, plan_context, execution_plan):
+            yield from self._execute(plan_context, execution_plan)
+
+    def _execute(
+        self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan
+    ) -> Iterator[DagsterEvent]:
         runs = kedro_runs(plan_context, execution_plan)
         for run in runs:
             run.before()
@@ -69,10 +76,9 @@ class KedroRunExecutor(dg.Executor):
             resume_from_failure=plan_context.resume_from_failure,
         )
         try:
-            with warm_forkserver(self._inner, plan_context, execution_plan):
-                for event in self._inner.execute(inner_context, execution_plan):
-                    failures.see(event)
-                    yield event
+            for event in self._inner.execute(inner_context, execution_plan):
+                failures.see(event)
+                yield event
         except BaseException as error:
             outcome = PROCESS.pop_outcome(plan_context.run_id)
             for run in runs:

@@ -22,6 +22,8 @@ So, for the jobs of Kedro components:
   data, so the step finds them in Dagster's own cache (``ReconstructableJob.get_definition``
   is an ``lru_cache`` keyed by value) and skips the component tree, the state and the
   storage imports. That was 1.2 s of CPU per step process (profile in docs/performance.md);
+* the server starts when the run does, before the run's pipeline hooks, rather than at the first
+  step: it imports and builds while the run worker runs ``before_pipeline_run``;
 * the server stops when the run ends (:func:`stop_forkserver`): a run worker is a new process
   per run anyway, and a process that runs several jobs (``execute_job`` in a notebook or a
   test) gets a new server for each, with that run's preload, environment and code.
@@ -121,20 +123,32 @@ def warm_forkserver(
     """While the run executes, a forkserver started for it builds the job's definitions first
     (see the module docstring); at the end the server stops. Other executors: only the stop."""
     path = None
-    if getattr(executor, "_start_method", None) == "forkserver":  # MultiprocessExecutor's own field
-        warm = (plan_context.reconstructable_job, execution_plan.repository_load_data,
-                plan_context.instance.get_ref())
-        fd, path = tempfile.mkstemp(prefix="dagster_kedro_warm_start_")
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(warm, out)
-        os.environ[WARM_START_ENV] = path
     try:
+        if getattr(executor, "_start_method", None) == "forkserver":  # MultiprocessExecutor's own fields
+            warm = (plan_context.reconstructable_job, execution_plan.repository_load_data,
+                    plan_context.instance.get_ref())
+            fd, path = tempfile.mkstemp(prefix="dagster_kedro_warm_start_")
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump(warm, out)
+            os.environ[WARM_START_ENV] = path
+            _start_forkserver(getattr(executor, "_explicit_forkserver_preload", None))
         yield
     finally:
         if path is not None:
             os.environ.pop(WARM_START_ENV, None)
             Path(path).unlink(missing_ok=True)
         stop_forkserver()  # the next run in this process preloads its own modules
+
+
+def _start_forkserver(preload: list[str] | None) -> None:
+    """Start the server now, with the preload ``MultiprocessExecutor.execute`` gives it (its
+    config's modules after ``dagster._core.executor.multiprocess``); that call finds it running.
+    Without a configured preload (no Kedro default filled in) the executor starts it as usual."""
+    if preload is None:
+        return
+    first = "dagster._core.executor.multiprocess"
+    multiprocessing.get_context("forkserver").set_forkserver_preload([first, *(m for m in preload if m != first)])
+    forkserver.ensure_running()
 
 
 def build_job_for_steps() -> None:
