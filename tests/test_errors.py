@@ -97,3 +97,16 @@ def test_unknown_kedro_env(kedro_project):
     assert "attributes.env = 'nope'" in output
     assert "Kedro env 'nope' has no folder" in output
     assert "Available envs: ['base', 'local']" in output
+
+
+def test_the_component_json_schema_is_pydantics_and_a_caller_cannot_change_it():
+    """Dagster asks for it on every definitions load, so it is derived once (errors._suggesting)."""
+    from pydantic import BaseModel
+
+    from dagster_kedro import KedroProjectComponent
+
+    model = KedroProjectComponent.get_model_cls()
+    model.model_json_schema()["properties"].clear()
+    schema = model.model_json_schema()
+    assert schema == BaseModel.model_json_schema.__func__(model)
+    assert {"project_path", "group_by", "executor"} <= set(schema["properties"])
