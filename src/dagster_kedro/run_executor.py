@@ -36,7 +36,7 @@ from dagster_kedro.executors import ResolvedExecutor
 from dagster_kedro.pipeline_errors import StepFailures
 from dagster_kedro.process_state import PROCESS
 from dagster_kedro.run_hooks import kedro_runs
-from dagster_kedro.step_processes import warm_forkserver, with_kedro_start_method
+from dagster_kedro.step_processes import stop_forkserver, warm_forkserver, with_kedro_start_method
 
 
 class KedroRunExecutor(dg.Executor):
@@ -85,6 +85,7 @@ class KedroRunExecutor(dg.Executor):
                 run.error(failures.error(run.step_nodes, outcome.node_errors) if failures else error)
             raise
         finally:
+            stop_forkserver()  # the server's exit is part of the run's cleanup: before the pool slot is freed
             release_run_slot(plan_context.instance, plan_context.run_id, [run.target.concurrency for run in runs])
             PROCESS.kedro.end_run(plan_context.run_id)  # each KedroRun keeps what it uses
         outcome = PROCESS.pop_outcome(plan_context.run_id)
