@@ -38,6 +38,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import import_module, metadata
 from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,15 @@ from dagster._core.execution.context.system import PlanOrchestrationContext
 from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.executor.base import Executor
 from dagster._core.executor.init import InitExecutorContext
+from dagster._core.instance import DagsterInstance
 
+from dagster_kedro.kedro_runtime import activate_project
 from dagster_kedro.process_state import PROCESS
+from dagster_kedro.project_scope import working_directory
 
 WARM_START_ENV = "DAGSTER_KEDRO_FORKSERVER_WARM_START"
 """Names the file that tells a starting forkserver which job to build (read by ``step_preload``).
-The forkserver inherits the run worker's environment when the first step starts it."""
+The forkserver inherits the run worker's environment when :func:`warm_forkserver` starts it."""
 
 KEDRO_PRELOAD = ("dagster_kedro.step_preload",)
 """What every Kedro step process needs, whatever the project: Kedro's session and runner and
@@ -158,8 +162,6 @@ def build_job_for_steps() -> None:
     path = os.environ.get(WARM_START_ENV)
     if not path:
         return
-    from dagster._core.instance import DagsterInstance
-
     try:
         job, load_data, instance_ref = pickle.loads(Path(path).read_bytes())
         if load_data is not None:
@@ -177,11 +179,6 @@ def _activate_projects(job_def: Any) -> None:
     import the plugins' hook modules (kedro-telemetry, kedro-viz...: what ``KedroSession.create``
     imports), from the project root as in a step; a step of the same project then finds it
     active and skips the bootstrap (``kedro_runtime.activate_project``)."""
-    from importlib import import_module, metadata
-
-    from dagster_kedro.kedro_runtime import activate_project
-    from dagster_kedro.project_scope import working_directory
-
     for path in {ref.target.project_path: None for ref in _in_interpreter_steps(job_def)}:
         with working_directory(path):
             activate_project(path)
